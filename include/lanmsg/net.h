@@ -1,0 +1,108 @@
+/* lanmsg platform layer: sockets, readiness polling, clocks and signals.
+ *
+ * This is the only interface that knows an operating system exists. Its one
+ * implementation per OS (src/platform/net_posix.c today, net_win32.c later)
+ * hides int file descriptors versus Winsock SOCKETs and errno versus
+ * WSAGetLastError. Callers hold an opaque lm_sock and read errors as text.
+ *
+ * Every function that can fail takes a caller-owned buffer `err` of `errlen`
+ * bytes and writes one human-readable line into it. */
+#ifndef LANMSG_NET_H
+#define LANMSG_NET_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lanmsg/error.h"
+
+typedef uintptr_t lm_sock;
+#define LM_SOCK_INVALID ((lm_sock) ~(uintptr_t)0)
+
+/* Longest "host:port" text we produce, "[v6]:port" included. */
+#define LM_ADDR_MAX 64
+
+int lm_net_init(char *err, size_t errlen);
+void lm_net_cleanup(void);
+
+/* Resolve host (NULL or "" means every IPv4 address, "::" every IPv6 one)
+ * and listen, non-blocking, with SO_REUSEADDR. Returns LM_OK or LM_ERR. */
+int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out, char *err,
+                  size_t errlen);
+
+/* Accept one client, non-blocking. LM_OK, LM_WANT_READ when none is waiting,
+ * LM_ERR_RESET for a client that left before accept (try again), or LM_ERR
+ * (e.g. out of file descriptors). `peer` gets "addr:port". */
+int lm_net_accept(lm_sock ls, lm_sock *out, char *peer, size_t peerlen, char *err, size_t errlen);
+
+/* Resolve with getaddrinfo and connect to the first address that answers
+ * (IPv4 or IPv6), waiting at most timeout_ms per address (<= 0: no limit).
+ * The returned socket is blocking with TCP_NODELAY set. */
+int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *out, char *peer,
+                   size_t peerlen, char *err, size_t errlen);
+
+/* Start a non-blocking connect (for load generators). LM_OK when the connect
+ * is under way or done; finish with lm_net_connect_result once writable. */
+int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char *err,
+                         size_t errlen);
+int lm_net_connect_result(lm_sock s, char *err, size_t errlen);
+
+/* >0 bytes moved, 0 = orderly EOF (recv only), LM_WANT_READ/LM_WANT_WRITE,
+ * LM_ERR_RESET when the peer reset the connection, LM_ERR otherwise.
+ * Interrupted calls are retried inside. send never raises SIGPIPE. */
+long lm_net_recv(lm_sock s, void *buf, size_t len, char *err, size_t errlen);
+long lm_net_send(lm_sock s, const void *buf, size_t len, char *err, size_t errlen);
+/* Look at pending bytes without consuming them. */
+long lm_net_peek(lm_sock s, void *buf, size_t len, char *err, size_t errlen);
+
+int lm_net_set_nonblocking(lm_sock s, int on);
+void lm_net_set_nodelay(lm_sock s);
+void lm_net_shutdown_write(lm_sock s);
+void lm_net_close(lm_sock s);
+
+/* Local address of a socket as "addr:port"; returns the port, or -1. */
+int lm_net_local_addr(lm_sock s, char *buf, size_t len);
+
+/* Block until s is readable (want_write = 0) or writable. 1 ready, 0 timed
+ * out, LM_ERR on failure. timeout_ms < 0 waits forever. */
+int lm_net_wait(lm_sock s, int want_write, int timeout_ms);
+
+/* Like lm_net_wait, but also watches standard input (for the chat client).
+ * Sets *sock_ready / *stdin_ready. 1 when either is ready, 0 on timeout. */
+int lm_net_wait_with_stdin(lm_sock s, int want_write, int timeout_ms, int *sock_ready,
+                           int *stdin_ready);
+
+/* Monotonic milliseconds and microseconds. */
+uint64_t lm_now_ms(void);
+uint64_t lm_now_us(void);
+
+/* ---- readiness poller (epoll on Linux, poll elsewhere) ---- */
+typedef struct lm_poller lm_poller;
+enum { LM_EV_READ = 1, LM_EV_WRITE = 2, LM_EV_ERROR = 4 };
+typedef struct lm_event {
+    void *udata;
+    int events;
+} lm_event;
+
+lm_poller *lm_poller_new(void);
+void lm_poller_free(lm_poller *p);
+int lm_poller_add(lm_poller *p, lm_sock s, int events, void *udata);
+int lm_poller_mod(lm_poller *p, lm_sock s, int events, void *udata);
+void lm_poller_del(lm_poller *p, lm_sock s);
+/* Returns the number of events (0 on timeout or signal), or LM_ERR. */
+int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms);
+
+/* ---- process-level bits ---- */
+/* SIGINT/SIGTERM set *stop (Ctrl-C on Windows); SIGHUP sets *reload where it
+ * exists. SIGPIPE is ignored. Either pointer may be NULL. */
+void lm_signals_install(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
+/* Raise the soft open-files limit as far as allowed; returns the new limit. */
+long lm_raise_fd_limit(long want);
+/* 1 when the file descriptor / handle behind stdin is a terminal. */
+int lm_stdin_is_tty(void);
+/* Text for the last OS error, for messages about files. */
+const char *lm_os_strerror(int code);
+/* Mode bits of a file (POSIX permission bits), or -1 with err set. */
+int lm_file_mode(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,74 @@
+/* lanmsg transport: a connected byte stream, whatever carries it.
+ *
+ * A transport is a small table of operations plus the state every backend
+ * shares. The plain backend moves bytes over a socket; the TLS backend
+ * (mbedTLS) encrypts them. Nothing above this header knows which one it has:
+ * the connection layer, framing and services only see lm_transport.
+ *
+ * Conventions (see lanmsg/error.h):
+ *  - handshake/shutdown: LM_OK, LM_WANT_READ, LM_WANT_WRITE or an error;
+ *  - read: >0 bytes, 0 when the peer closed cleanly, or a negative code;
+ *  - write: >0 bytes taken, or a negative code. After LM_WANT_WRITE the caller
+ *    must call again with the same bytes at the start of its buffer (TLS has
+ *    already encrypted them);
+ *  - any error leaves one line in t->err. */
+#ifndef LANMSG_TRANSPORT_H
+#define LANMSG_TRANSPORT_H
+
+#include <stddef.h>
+
+#include "lanmsg/error.h"
+#include "lanmsg/net.h"
+
+typedef struct lm_transport lm_transport;
+
+typedef struct lm_transport_ops {
+    const char *kind; /* "plain" or "tls" */
+    int (*handshake)(lm_transport *t);
+    long (*read)(lm_transport *t, void *buf, size_t len);
+    long (*write)(lm_transport *t, const void *buf, size_t len);
+    /* Bytes already received and decrypted, readable without the socket. */
+    size_t (*pending)(lm_transport *t);
+    /* Orderly close: TLS close_notify. Does not close the socket. */
+    int (*shutdown)(lm_transport *t);
+    /* Free everything, the socket included. */
+    void (*destroy)(lm_transport *t);
+} lm_transport_ops;
+
+struct lm_transport {
+    const lm_transport_ops *ops;
+    lm_sock sock;
+    int secure;              /* 1 for TLS */
+    int resumed;             /* TLS: this handshake resumed a session */
+    int verified;            /* TLS: the peer's certificate was verified */
+    char peer[LM_ADDR_MAX];  /* "127.0.0.1:54321", "[::1]:54321" */
+    char desc[96];           /* "plain TCP", "TLS 1.2 ECDHE-ECDSA-..." */
+    char peer_cn[65];        /* verified client certificate CN, or "" */
+    char err[256];           /* last error, one line */
+};
+
+static inline int lm_tp_handshake(lm_transport *t) { return t->ops->handshake(t); }
+static inline long lm_tp_read(lm_transport *t, void *b, size_t n) { return t->ops->read(t, b, n); }
+static inline long lm_tp_write(lm_transport *t, const void *b, size_t n)
+{
+    return t->ops->write(t, b, n);
+}
+static inline size_t lm_tp_pending(lm_transport *t) { return t->ops->pending(t); }
+static inline int lm_tp_shutdown(lm_transport *t) { return t->ops->shutdown(t); }
+static inline void lm_tp_destroy(lm_transport *t)
+{
+    if (t)
+        t->ops->destroy(t);
+}
+
+/* Plain TCP over an already connected socket; takes ownership of s. */
+lm_transport *lm_plain_new(lm_sock s, const char *peer);
+
+/* Shared by backends: fill t->err printf-style. */
+void lm_tp_set_error(lm_transport *t, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif
