@@ -13,9 +13,11 @@
  *    including a "\r" that will be stripped: a partial line cannot know yet
  *    whether its last "\r" ends it.
  *  - LM_FRAME_OVERLONG carries the bytes of the line seen when the limit was
- *    found to be passed (always > max_len): the whole line when its newline
- *    arrived in the same chunk, otherwise the bytes held plus the chunk that
- *    crossed the limit. Its msg is NULL: the content is not kept.
+ *    found to be passed (always > max_len), not the final total: the whole
+ *    line when its newline is in the chunk that crosses the limit, otherwise
+ *    the bytes held plus that chunk. Reporting at once means the rest need
+ *    not be counted or kept. Its msg is NULL. It is reported once per line,
+ *    and its return value stops delivery like any other callback.
  *  - A final line at EOF loses a trailing "\r" like any other line.
  *  - max_len 0 means LM_DEFAULT_MAX_LINE.
  *  - The callback must not call back into the same framer.
