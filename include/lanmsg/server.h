@@ -90,5 +90,7 @@ void lm_conn_set_data(lm_conn *c, void *data);
 lm_server *lm_conn_server(const lm_conn *c);
 /* Bytes waiting in the output queue. */
 size_t lm_conn_queued(const lm_conn *c);
+/* Show a received message on the console, escaped ("received from ..."). */
+void lm_service_log_message(lm_conn *c, const char *msg, size_t len);
 
 #endif

@@ -1,0 +1,233 @@
+/* lanmsg client side: connecting and blocking I/O with time limits.
+ *
+ * The socket is non-blocking even here, so every wait has a deadline: a
+ * server that accepts and then says nothing cannot hang the client. */
+#include "client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lanmsg/text.h"
+
+/* Wait for what the transport asked for, until deadline_ms (0 = forever).
+ * Returns 1 ready, 0 timed out, or LM_ERR. */
+static int wait_for(lm_client *cl, int want, uint64_t deadline_ms)
+{
+    int left = -1;
+    if (deadline_ms) {
+        uint64_t now = lm_now_ms();
+        if (now >= deadline_ms)
+            return 0;
+        left = (int)(deadline_ms - now);
+    }
+    return lm_net_wait(cl->tp->sock, want == LM_WANT_WRITE, left);
+}
+
+static uint64_t deadline(const lm_client *cl)
+{
+    return cl->o->timeout_ms > 0 ? lm_now_ms() + (uint64_t)cl->o->timeout_ms : 0;
+}
+
+/* Run the TLS handshake to completion or failure. */
+static int handshake(lm_client *cl)
+{
+    uint64_t until = deadline(cl);
+    for (;;) {
+        int rc = lm_tp_handshake(cl->tp), w;
+        if (rc != LM_WANT_READ && rc != LM_WANT_WRITE)
+            return rc;
+        w = wait_for(cl, rc, until);
+        if (w == 0) {
+            lm_tp_set_error(cl->tp,
+                            "no TLS answer from %s within %d s (is the server running with --tls?)",
+                            cl->peer, cl->o->timeout_ms / 1000);
+            return LM_ERR_TLS;
+        }
+        if (w < 0)
+            return LM_ERR;
+    }
+}
+
+/* One connection attempt, TLS or plain. Returns LM_OK, or a status with
+ * the message already printed (except LM_ERR_NOT_TLS, which the caller
+ * may answer with a fallback). */
+static int open_once(lm_client *cl, int tls)
+{
+    const lm_client_opts *o = cl->o;
+    char err[256];
+    lm_sock s;
+    int rc;
+
+    if (lm_net_connect(o->host, o->port, o->timeout_ms, &s, cl->peer, sizeof cl->peer, err,
+                       sizeof err) != LM_OK) {
+        lm_warn(LM_M_PLAIN, err);
+        return LM_ERR;
+    }
+    lm_net_set_nonblocking(s, 1);
+    if (!tls) {
+        cl->tp = lm_plain_new(s, cl->peer);
+        return cl->tp ? LM_OK : LM_ERR;
+    }
+    if (o->tls.insecure)
+        lm_warn(LM_M_CLI_INSECURE, cl->peer);
+    cl->tp = lm_tls_new(cl->tls, s, cl->peer, o->servername ? o->servername : o->host);
+    if (!cl->tp) {
+        lm_net_close(s);
+        return LM_ERR;
+    }
+    rc = handshake(cl);
+    if (rc == LM_OK || rc == LM_ERR_NOT_TLS)
+        return rc;
+    if (rc == LM_ERR_RESET)
+        lm_warn(LM_M_CLI_HANDSHAKE_RESET, cl->peer, cl->tp->err);
+    else
+        lm_warn(LM_M_PLAIN, cl->tp->err);
+    lm_tp_destroy(cl->tp);
+    cl->tp = NULL;
+    return rc;
+}
+
+int lm_client_connect(lm_client *cl, const lm_client_opts *o)
+{
+    char err[512];
+    int rc, code;
+
+    memset(cl, 0, sizeof *cl);
+    cl->o = o;
+    if (o->use_tls) {
+        lm_tls_options t = o->tls;
+        t.is_server = 0;
+        if (!t.ca_file && !t.insecure)
+            t.ca_file = "certs/ca.crt";
+        cl->tls = lm_tls_config_new(&t, err, sizeof err, &code);
+        if (!cl->tls) {
+            lm_warn(LM_M_PLAIN, err);
+            return LM_EXIT_USAGE;
+        }
+    }
+    rc = open_once(cl, o->use_tls);
+    if (rc == LM_ERR_NOT_TLS) {
+        /* Only a peer that demonstrably does not speak TLS may lead to a
+         * fallback, and only when asked for; never after a certificate
+         * problem, which is an attack as often as a mistake. */
+        if (!o->fallback_plain) {
+            lm_warn(LM_M_PLAIN, cl->tp->err);
+            lm_client_close(cl);
+            return LM_EXIT_TLS;
+        }
+        lm_tp_destroy(cl->tp);
+        cl->tp = NULL;
+        lm_warn(LM_M_CLI_FALLBACK, cl->peer);
+        rc = open_once(cl, 0);
+    }
+    if (rc != LM_OK) {
+        int tls_failure = rc == LM_ERR_TLS || rc == LM_ERR_VERIFY || rc == LM_ERR_RESET;
+        lm_client_close(cl);
+        return tls_failure ? LM_EXIT_TLS : LM_EXIT_RUNTIME;
+    }
+    lm_info(LM_M_CLI_CONNECTED, cl->peer,
+            o->use_tls && !cl->tp->secure ? lm_tr(LM_M_CLI_UNENCRYPTED_FALLBACK) : cl->tp->desc);
+    if (cl->tp->secure)
+        lm_debug(LM_M_CLI_TLS_DETAIL, cl->tp->resumed ? "resumed" : "new",
+                 cl->tp->verified ? "verified" : "NOT verified");
+    return LM_EXIT_OK;
+}
+
+int lm_client_write_all(lm_client *cl, const char *buf, size_t len)
+{
+    uint64_t until = deadline(cl);
+    size_t off = 0;
+    while (off < len) {
+        long n = lm_tp_write(cl->tp, buf + off, len - off);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
+            int w = wait_for(cl, (int)n, until);
+            if (w == 0) {
+                lm_tp_set_error(cl->tp, "cannot send to %s: timed out after %d s", cl->peer,
+                                cl->o->timeout_ms / 1000);
+                return LM_ERR;
+            }
+            if (w < 0)
+                return LM_ERR;
+            continue;
+        }
+        return n < 0 ? (int)n : LM_ERR;
+    }
+    return LM_OK;
+}
+
+long lm_client_read(lm_client *cl, void *buf, size_t len)
+{
+    uint64_t until = deadline(cl);
+    for (;;) {
+        long n = lm_tp_read(cl->tp, buf, len);
+        int w;
+        if (n != LM_WANT_READ && n != LM_WANT_WRITE)
+            return n;
+        w = wait_for(cl, (int)n, until);
+        if (w == 0) {
+            lm_tp_set_error(cl->tp,
+                            "no reply from %s within %d s (is it a lanmsg or tutorial server? "
+                            "raise --timeout if it is just slow)",
+                            cl->peer, cl->o->timeout_ms / 1000);
+            return LM_ERR;
+        }
+        if (w < 0)
+            return LM_ERR;
+    }
+}
+
+int lm_client_more_ready(lm_client *cl)
+{
+    return lm_tp_pending(cl->tp) > 0 || lm_net_wait(cl->tp->sock, 0, 0) == 1;
+}
+
+int lm_client_fail(lm_client *cl, int code)
+{
+    if (code == LM_ERR_RESET)
+        lm_warn(LM_M_CLI_LOST, cl->peer, cl->tp->err);
+    else
+        lm_warn(LM_M_PLAIN, cl->tp->err[0] ? cl->tp->err : "connection failed");
+    return code == LM_ERR_TLS || code == LM_ERR_VERIFY ? LM_EXIT_TLS : LM_EXIT_RUNTIME;
+}
+
+void lm_client_close(lm_client *cl)
+{
+    if (cl->tp) {
+        /* Best effort close_notify; a vanished peer is not an error now. */
+        if (lm_tp_shutdown(cl->tp) == LM_WANT_WRITE && lm_net_wait(cl->tp->sock, 1, 1000) == 1)
+            lm_tp_shutdown(cl->tp);
+        lm_tp_destroy(cl->tp);
+        cl->tp = NULL;
+    }
+    lm_tls_config_free(cl->tls);
+    cl->tls = NULL;
+}
+
+long lm_read_line(char **line, size_t *cap, FILE *in)
+{
+    size_t len = 0;
+    if (!*line || *cap < 128) {
+        char *n = realloc(*line, 128);
+        if (!n)
+            return -1;
+        *line = n;
+        *cap = 128;
+    }
+    while (fgets(*line + len, (int)(*cap - len), in)) {
+        len += strlen(*line + len);
+        if (len && (*line)[len - 1] == '\n')
+            return (long)len;
+        if (len + 1 == *cap) {
+            char *n = realloc(*line, *cap * 2);
+            if (!n)
+                return -1;
+            *line = n;
+            *cap *= 2;
+        }
+    }
+    return len ? (long)len : -1;
+}

@@ -1,0 +1,52 @@
+/* lanmsg client side: connecting (plain, TLS, explicit fallback) and
+ * blocking I/O with time limits, shared by the one-shot client and the
+ * interactive chat client. */
+#ifndef LANMSG_CLIENT_H
+#define LANMSG_CLIENT_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "lanmsg/framing.h"
+#include "lanmsg/tls.h"
+
+typedef struct lm_client_opts {
+    const char *host, *port;
+    int use_tls, fallback_plain;
+    lm_tls_options tls;
+    const char *servername;
+    lm_framing framing; /* LINE or RAW */
+    int timeout_ms;     /* connect, handshake and reply limit */
+    const char *message;
+    char **words;
+    int nwords;
+    const char *lang;
+    int verbose;
+    volatile sig_atomic_t *stop;
+} lm_client_opts;
+
+typedef struct lm_client {
+    const lm_client_opts *o;
+    lm_tls_config *tls;
+    lm_transport *tp;
+    char peer[LM_ADDR_MAX];
+} lm_client;
+
+/* Connect as the options say and print the "connected" line. Returns an
+ * exit code (LM_EXIT_OK on success). */
+int lm_client_connect(lm_client *cl, const lm_client_opts *o);
+/* Blocking write of everything, within the time limit: LM_OK or a code. */
+int lm_client_write_all(lm_client *cl, const char *buf, size_t len);
+/* Blocking read: >0 bytes, 0 on clean close, or a negative code (LM_ERR
+ * with a timeout message, LM_ERR_RESET, ...). */
+long lm_client_read(lm_client *cl, void *buf, size_t len);
+/* 1 when more input is ready right now (buffered in TLS, or on the socket). */
+int lm_client_more_ready(lm_client *cl);
+/* Print the error for a failed read/write and return the exit code. */
+int lm_client_fail(lm_client *cl, int code);
+/* close_notify (TLS), close, free. */
+void lm_client_close(lm_client *cl);
+/* Portable getline: returns the length, or -1 at end of input. */
+long lm_read_line(char **line, size_t *cap, FILE *in);
+
+#endif

@@ -1,0 +1,222 @@
+/* lanmsg-client: the tutorial's client, grown up.
+ *
+ * Defaults are the tutorial's: connect to 127.0.0.1:5000 over plain TCP,
+ * send "Olá servidor!", print the reply. With --tls it verifies the server's
+ * certificate chain and name by default; --insecure is loud about skipping
+ * that, and --fallback-plain is loud about falling back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "lanmsg/framing.h"
+#include "lanmsg/text.h"
+#include "options.h"
+
+#define DEFAULT_MESSAGE "Olá servidor!"
+
+/* ======================================================================
+ * Options
+ * ==================================================================== */
+
+static int parse(lm_client_opts *o, int argc, char **argv)
+{
+    lm_args a;
+    lm_args_init(&a, argc, argv, "lanmsg-client");
+    for (; a.i < argc && !a.err[0]; a.i++) {
+        const char *v;
+        if (lm_arg_flag(&a, "-h|--help")) {
+            fputs(lm_tr(LM_M_CLI_USAGE), stdout);
+            return LM_EXIT_OK;
+        } else if (lm_arg_flag(&a, "-V|--version")) {
+            printf("lanmsg-client %s (%s)\n", LANMSG_VERSION, lm_tls_library());
+            return LM_EXIT_OK;
+        } else if (lm_arg_common(&a, &o->lang, &o->verbose)) {
+            if (o->lang)
+                lm_lang_init(o->lang);
+        } else if (lm_arg_value(&a, "--host", &v)) {
+            o->host = v;
+        } else if (lm_arg_value(&a, "-p|--port", &v)) {
+            if (lm_arg_port(&a, "--port", v) == 0)
+                o->port = v;
+        } else if (lm_arg_flag(&a, "--tls")) {
+            o->use_tls = 1;
+        } else if (lm_arg_value(&a, "--ca", &v)) {
+            o->tls.ca_file = v;
+        } else if (lm_arg_value(&a, "--cert", &v)) {
+            o->tls.cert_file = v;
+        } else if (lm_arg_value(&a, "--key", &v)) {
+            o->tls.key_file = v;
+        } else if (lm_arg_value(&a, "--servername", &v)) {
+            o->servername = v;
+        } else if (lm_arg_flag(&a, "--insecure")) {
+            o->tls.insecure = 1;
+        } else if (lm_arg_flag(&a, "--fallback-plain")) {
+            o->fallback_plain = 1;
+        } else if (lm_arg_flag(&a, "--allow-insecure-key-perms")) {
+            o->tls.allow_insecure_key_perms = 1;
+        } else if (lm_arg_value(&a, "--tls-version", &v)) {
+            long n;
+            if (lm_arg_int(&a, "--tls-version", v, 12, 13, &n) == 0)
+                o->tls.tls_version = (int)n;
+        } else if (lm_arg_value(&a, "--framing", &v)) {
+            if (lm_framing_parse(v, &o->framing) != 0)
+                snprintf(a.err, sizeof a.err, "--framing %s: unknown mode (use line or raw)", v);
+        } else if (lm_arg_value(&a, "--timeout", &v)) {
+            lm_arg_seconds(&a, "--timeout", v, &o->timeout_ms);
+        } else if (lm_arg_value(&a, "-m|--message", &v)) {
+            o->message = v;
+        } else if (a.argv[a.i][0] == '-' && a.argv[a.i][1] != '\0') {
+            lm_arg_unknown(&a);
+        } else if (!a.err[0]) {
+            /* Words after the options form the message, as with echo(1). */
+            o->words = argv + a.i;
+            o->nwords = argc - a.i;
+            break;
+        }
+    }
+    if (a.err[0]) {
+        lm_warn(LM_M_PLAIN, a.err);
+        return LM_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* ======================================================================
+ * One message, one reply
+ * ==================================================================== */
+
+typedef struct reply_ctx {
+    int got;
+    const lm_client_opts *o;
+} reply_ctx;
+
+static int on_reply(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
+{
+    reply_ctx *r = ctx;
+    char shown[4096];
+    (void)kind;
+    lm_escape(shown, sizeof shown, msg, len);
+    if (r->o->verbose >= 0)
+        lm_info(LM_M_CLI_REPLY, shown);
+    else
+        printf("%s\n", shown); /* -q: just the reply, for scripts */
+    r->got = 1;
+    return 1; /* one reply per message */
+}
+
+/* Wait for one reply. Replies are read with the server's auto rule: a line,
+ * or, from a peer that sends no newline (the tutorial's server), whatever
+ * arrived once nothing more is immediately readable. */
+static int read_reply(lm_client *cl, lm_framer *f)
+{
+    reply_ctx r = {0, cl->o};
+    char buf[16384];
+
+    if (lm_framer_partial(f) && (lm_framer_idle(f, on_reply, &r), r.got))
+        return LM_EXIT_OK;
+    while (!r.got) {
+        long n = lm_client_read(cl, buf, sizeof buf);
+        if (n == 0) {
+            lm_framer_eof(f, on_reply, &r);
+            if (r.got)
+                break;
+            lm_warn(LM_M_CLI_CLOSED_EARLY, cl->peer);
+            return LM_EXIT_RUNTIME;
+        }
+        if (n < 0)
+            return lm_client_fail(cl, (int)n);
+        if (lm_framer_push(f, buf, (size_t)n, on_reply, &r) < 0)
+            return LM_EXIT_RUNTIME;
+        if (!r.got && !lm_client_more_ready(cl))
+            lm_framer_idle(f, on_reply, &r);
+    }
+    return LM_EXIT_OK;
+}
+
+static int exchange(lm_client *cl, lm_framer *f, const char *msg, size_t len)
+{
+    int rc = lm_client_write_all(cl, msg, len);
+    if (rc == LM_OK && cl->o->framing != LM_FRAMING_RAW)
+        rc = lm_client_write_all(cl, "\n", 1);
+    if (rc != LM_OK)
+        return lm_client_fail(cl, rc);
+    return read_reply(cl, f);
+}
+
+/* Send the message given on the command line, or each line of a non-tty
+ * stdin, and print each reply. */
+static int run_messages(lm_client *cl)
+{
+    const lm_client_opts *o = cl->o;
+    lm_framer f;
+    int rc = LM_EXIT_OK;
+
+    /* Replies: auto rule in line mode, one read per reply in raw mode. */
+    lm_framer_init(&f, o->framing == LM_FRAMING_RAW ? LM_FRAMING_RAW : LM_FRAMING_AUTO,
+                   LM_DEFAULT_MAX_LINE);
+    if (o->message || o->nwords || lm_stdin_is_tty()) {
+        char joined[LM_DEFAULT_MAX_LINE];
+        const char *msg = o->message ? o->message : DEFAULT_MESSAGE;
+        if (!o->message && o->nwords) {
+            size_t used = 0;
+            int i;
+            joined[0] = '\0';
+            for (i = 0; i < o->nwords; i++) {
+                int w = snprintf(joined + used, sizeof joined - used, "%s%s", i ? " " : "",
+                                 o->words[i]);
+                if (w < 0 || (size_t)w >= sizeof joined - used)
+                    break;
+                used += (size_t)w;
+            }
+            msg = joined;
+        }
+        rc = exchange(cl, &f, msg, strlen(msg));
+    } else {
+        char *line = NULL;
+        size_t cap = 0;
+        long n;
+        while (rc == LM_EXIT_OK && (n = (long)lm_read_line(&line, &cap, stdin)) >= 0) {
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                line[--n] = '\0';
+            rc = exchange(cl, &f, line, (size_t)n);
+        }
+        free(line);
+    }
+    lm_framer_free(&f);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    lm_client_opts o;
+    lm_client cl;
+    char err[256];
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    o.host = "127.0.0.1";
+    o.port = "5000";
+    o.framing = LM_FRAMING_LINE;
+    o.timeout_ms = 10000;
+    lm_log_set_program("lanmsg-client");
+    lm_lang_init(NULL);
+    rc = parse(&o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    lm_log_set_level(o.verbose);
+    if (o.framing == LM_FRAMING_AUTO)
+        o.framing = LM_FRAMING_LINE;
+    if (lm_net_init(err, sizeof err) != LM_OK) {
+        lm_warn(LM_M_PLAIN, err);
+        return LM_EXIT_RUNTIME;
+    }
+    lm_signals_install(NULL, NULL); /* SIGPIPE only: Ctrl-C just ends us */
+    rc = lm_client_connect(&cl, &o);
+    if (rc != LM_EXIT_OK)
+        return rc;
+    rc = run_messages(&cl);
+    lm_client_close(&cl);
+    lm_net_cleanup();
+    return rc;
+}

@@ -1,0 +1,181 @@
+/* lanmsg-server: the tutorial's server, grown up.
+ *
+ * Defaults are the tutorial's: 0.0.0.0:5000, plain TCP, reply "Mensagem
+ * recebida". Unlike the tutorial it serves many clients at once, until
+ * SIGINT or SIGTERM, and then closes every connection cleanly. Everything
+ * that can be wrong with the configuration is found here, before listening. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lanmsg/server.h"
+#include "lanmsg/text.h"
+#include "options.h"
+
+
+typedef struct server_opts {
+    lm_server_config cfg;
+    lm_tls_options tls;
+    int use_tls;
+    const char *lang;
+    const char *service;
+    const char *framing;
+} server_opts;
+
+static int parse_size(lm_args *a, const char *name, const char *v, long lo, long hi, size_t *out)
+{
+    long x;
+    if (lm_arg_int(a, name, v, lo, hi, &x) != 0)
+        return -1;
+    *out = (size_t)x;
+    return 0;
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse(server_opts *o, int argc, char **argv)
+{
+    lm_args a;
+    lm_args_init(&a, argc, argv, "lanmsg-server");
+    for (; a.i < argc && !a.err[0]; a.i++) {
+        const char *v;
+        long n;
+        if (lm_arg_flag(&a, "-h|--help")) {
+            fputs(lm_tr(LM_M_SRV_USAGE), stdout);
+            return LM_EXIT_OK;
+        } else if (lm_arg_flag(&a, "-V|--version")) {
+            printf("lanmsg-server %s (%s)\n", LANMSG_VERSION, lm_tls_library());
+            return LM_EXIT_OK;
+        } else if (lm_arg_common(&a, &o->lang, &o->cfg.verbose)) {
+            if (o->lang)
+                lm_lang_init(o->lang);
+        } else if (lm_arg_value(&a, "--host", &v)) {
+            o->cfg.host = v;
+        } else if (lm_arg_value(&a, "-p|--port", &v)) {
+            if (lm_arg_port(&a, "--port", v) == 0)
+                o->cfg.port = v;
+        } else if (lm_arg_flag(&a, "--tls")) {
+            o->use_tls = 1;
+        } else if (lm_arg_value(&a, "--cert", &v)) {
+            o->tls.cert_file = v;
+        } else if (lm_arg_value(&a, "--key", &v)) {
+            o->tls.key_file = v;
+        } else if (lm_arg_value(&a, "--ca", &v)) {
+            o->tls.ca_file = v;
+        } else if (lm_arg_flag(&a, "--require-client-cert")) {
+            o->tls.require_client_cert = 1;
+        } else if (lm_arg_flag(&a, "--allow-plain")) {
+            o->cfg.allow_plain = 1;
+        } else if (lm_arg_flag(&a, "--allow-insecure-key-perms")) {
+            o->tls.allow_insecure_key_perms = 1;
+        } else if (lm_arg_value(&a, "--service", &v)) {
+            o->service = v;
+        } else if (lm_arg_value(&a, "--reply", &v)) {
+            o->cfg.reply = v;
+        } else if (lm_arg_value(&a, "--framing", &v)) {
+            o->framing = v;
+        } else if (lm_arg_value(&a, "--max-line", &v)) {
+            parse_size(&a, "--max-line", v, 16, 64L * 1024 * 1024, &o->cfg.max_line);
+        } else if (lm_arg_value(&a, "--max-output", &v)) {
+            parse_size(&a, "--max-output", v, 1024, 1024L * 1024 * 1024, &o->cfg.max_output);
+        } else if (lm_arg_value(&a, "--max-clients", &v)) {
+            if (lm_arg_int(&a, "--max-clients", v, 1, 1000000, &n) == 0)
+                o->cfg.max_clients = (int)n;
+        } else if (lm_arg_value(&a, "--threads", &v)) {
+            if (lm_arg_int(&a, "--threads", v, 1, 64, &n) == 0)
+                o->cfg.threads = (int)n;
+        } else if (lm_arg_value(&a, "--handshake-timeout", &v)) {
+            lm_arg_seconds(&a, "--handshake-timeout", v, &o->cfg.handshake_timeout_ms);
+        } else if (lm_arg_value(&a, "--idle-timeout", &v)) {
+            lm_arg_seconds(&a, "--idle-timeout", v, &o->cfg.idle_timeout_ms);
+        } else if (lm_arg_value(&a, "--line-timeout", &v)) {
+            lm_arg_seconds(&a, "--line-timeout", v, &o->cfg.line_timeout_ms);
+        } else if (lm_arg_flag(&a, "--chat-require-tls")) {
+            o->cfg.chat_require_tls = 1;
+        } else if (lm_arg_value(&a, "--tls-version", &v)) {
+            if (lm_arg_int(&a, "--tls-version", v, 12, 13, &n) == 0)
+                o->tls.tls_version = (int)n;
+        } else if (lm_arg_value(&a, "--cipher", &v)) {
+            o->tls.cipher = v;
+        } else if (!a.err[0]) {
+            lm_arg_unknown(&a);
+        }
+    }
+    if (a.err[0]) {
+        lm_warn(LM_M_PLAIN, a.err);
+        return LM_EXIT_USAGE;
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static volatile sig_atomic_t stop, reload;
+    server_opts o;
+    lm_server *srv;
+    char err[512];
+    int rc, code;
+
+    memset(&o, 0, sizeof o);
+    lm_server_config_defaults(&o.cfg);
+    o.tls.is_server = 1;
+    o.tls.cert_file = "certs/server.crt";
+    o.tls.key_file = "certs/server.key";
+    lm_log_set_program("lanmsg-server");
+    lm_lang_init(NULL);
+    rc = parse(&o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    lm_log_set_level(o.cfg.verbose);
+
+    if (o.service && !(o.cfg.service = lm_service_find(o.service))) {
+        lm_warn(LM_M_SRV_BAD_SERVICE, o.service, lm_service_names());
+        return LM_EXIT_USAGE;
+    }
+    if (o.framing && lm_framing_parse(o.framing, &o.cfg.framing) != 0) {
+        lm_warn(LM_M_BAD_FRAMING, o.framing);
+        return LM_EXIT_USAGE;
+    }
+    if (o.cfg.allow_plain && !o.use_tls) {
+        lm_warn(LM_M_SRV_ALLOW_PLAIN_NO_TLS);
+        return LM_EXIT_USAGE;
+    }
+    if (o.tls.require_client_cert && !o.use_tls) {
+        lm_warn(LM_M_SRV_CLIENT_CERT_NO_TLS);
+        return LM_EXIT_USAGE;
+    }
+    if (lm_net_init(err, sizeof err) != LM_OK) {
+        lm_warn(LM_M_PLAIN, err);
+        return LM_EXIT_RUNTIME;
+    }
+    if (o.use_tls) {
+        /* The CA is needed only to check client certificates. */
+        if (!o.tls.ca_file && o.tls.require_client_cert)
+            o.tls.ca_file = "certs/ca.crt";
+        else if (!o.tls.ca_file && lm_file_mode("certs/ca.crt", err, sizeof err) >= 0)
+            o.tls.ca_file = "certs/ca.crt";
+        o.cfg.tls = lm_tls_config_new(&o.tls, err, sizeof err, &code);
+        if (!o.cfg.tls) {
+            lm_warn(LM_M_PLAIN, err);
+            return LM_EXIT_USAGE;
+        }
+    }
+    srv = lm_server_new(&o.cfg, err, sizeof err);
+    if (!srv) {
+        lm_warn(LM_M_PLAIN, err);
+        lm_tls_config_free(o.cfg.tls);
+        return LM_EXIT_RUNTIME;
+    }
+    lm_signals_install(&stop, &reload);
+    lm_info(LM_M_SRV_LISTENING, lm_server_address(srv),
+            !o.use_tls          ? lm_tr(LM_M_WORD_PLAIN)
+            : o.cfg.allow_plain ? lm_tr(LM_M_WORD_TLS_AND_PLAIN)
+                                : lm_tr(LM_M_WORD_TLS));
+    if (o.cfg.allow_plain)
+        lm_warn(LM_M_SRV_PLAIN_ALLOWED);
+    rc = lm_server_run(srv, &stop, &reload);
+    lm_info(LM_M_SRV_STOPPED);
+    lm_server_free(srv);
+    lm_tls_config_free(o.cfg.tls);
+    lm_net_cleanup();
+    return rc == LM_OK ? LM_EXIT_OK : LM_EXIT_RUNTIME;
+}

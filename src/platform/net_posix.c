@@ -1,0 +1,689 @@
+/* lanmsg platform layer for POSIX systems (Linux, the BSDs, macOS).
+ *
+ * The only file that knows sockets are ints and errors live in errno. The
+ * Winsock twin (net_win32.c) implements the same lanmsg/net.h. Every system
+ * call that can be interrupted is retried here, in one idiom, so no caller
+ * ever sees EINTR. */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* accept4 */
+
+#include "lanmsg/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__linux__)
+#include <sys/epoll.h>
+#define LM_USE_EPOLL 1
+#endif
+
+#define FD(s) ((int)(s))
+#define SOCK(fd) ((lm_sock)(unsigned)(fd))
+
+/* ======================================================================
+ * Errors and addresses
+ * ==================================================================== */
+
+static void set_err(char *err, size_t errlen, const char *what, int code)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s: %s", what, strerror(code));
+}
+
+const char *lm_os_strerror(int code) { return strerror(code); }
+
+/* "1.2.3.4:80" or "[::1]:80"; IPv4-mapped IPv6 shown as plain IPv4 so logs
+ * read the same whichever socket family accepted the client. */
+static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+        snprintf(buf, len, "%s:%u", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        port = ntohs(in6->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
+            snprintf(buf, len, "%s:%u", host, port);
+        } else {
+            inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+            snprintf(buf, len, "[%s]:%u", host, port);
+        }
+    } else {
+        snprintf(buf, len, "?");
+    }
+}
+
+/* ======================================================================
+ * Set-up
+ * ==================================================================== */
+
+int lm_net_init(char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    return LM_OK;
+}
+
+void lm_net_cleanup(void) {}
+
+int lm_net_set_nonblocking(lm_sock s, int on)
+{
+    int flags = fcntl(FD(s), F_GETFL, 0);
+    if (flags < 0)
+        return LM_ERR;
+    flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    return fcntl(FD(s), F_SETFL, flags) < 0 ? LM_ERR : LM_OK;
+}
+
+void lm_net_set_nodelay(lm_sock s)
+{
+    int one = 1;
+    setsockopt(FD(s), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static int new_socket(int family, int type, int proto)
+{
+#ifdef SOCK_CLOEXEC
+    return socket(family, type | SOCK_CLOEXEC, proto);
+#else
+    int fd = socket(family, type, proto);
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+#endif
+}
+
+/* ======================================================================
+ * Listening and accepting
+ * ==================================================================== */
+
+int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out, char *err,
+                  size_t errlen)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    int rc, fd = -1, saved = 0;
+    char what[160];
+
+    if (!host || !*host)
+        host = "0.0.0.0";
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot listen on %s:%s: %s (check --host and --port)", host, port,
+                 gai_strerror(rc));
+        return LM_ERR;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        int one = 1;
+        fd = new_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ai->ai_family == AF_INET6) {
+            /* "::" serves IPv4 clients too, as people expect on a LAN. */
+            int zero = 0;
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        }
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0)
+            break;
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        if (saved == EADDRINUSE)
+            snprintf(err, errlen,
+                     "cannot listen on %s:%s: address already in use (another server is running "
+                     "there: stop it or choose another --port)",
+                     host, port);
+        else if (saved == EACCES)
+            snprintf(err, errlen,
+                     "cannot listen on %s:%s: permission denied (ports below 1024 need "
+                     "privileges: choose a --port above 1024)",
+                     host, port);
+        else if (saved == EADDRNOTAVAIL)
+            snprintf(err, errlen,
+                     "cannot listen on %s:%s: this machine has no such address (use --host "
+                     "0.0.0.0, or one of this machine's addresses)",
+                     host, port);
+        else {
+            snprintf(what, sizeof what, "cannot listen on %s:%s", host, port);
+            set_err(err, errlen, what, saved);
+        }
+        return LM_ERR;
+    }
+    lm_net_set_nonblocking(SOCK(fd), 1);
+    *out = SOCK(fd);
+    return LM_OK;
+}
+
+int lm_net_accept(lm_sock ls, lm_sock *out, char *peer, size_t peerlen, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd;
+
+    for (;;) {
+        sl = sizeof ss;
+#if defined(__linux__)
+        fd = accept4(FD(ls), (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+        fd = accept(FD(ls), (struct sockaddr *)&ss, &sl);
+#endif
+        if (fd >= 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return LM_WANT_READ;
+        if (errno == ECONNABORTED || errno == EPROTO)
+            return LM_ERR_RESET;
+        set_err(err, errlen, "cannot accept a connection", errno);
+        return LM_ERR;
+    }
+#if !defined(__linux__)
+    lm_net_set_nonblocking(SOCK(fd), 1);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+    lm_net_set_nodelay(SOCK(fd));
+    format_addr((struct sockaddr *)&ss, peer, peerlen);
+    *out = SOCK(fd);
+    return LM_OK;
+}
+
+/* ======================================================================
+ * Connecting
+ * ==================================================================== */
+
+/* Wait for a non-blocking connect to finish; returns 0 or an errno value. */
+static int finish_connect(int fd, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int rc, soerr = 0;
+    socklen_t sl = sizeof soerr;
+
+    do
+        rc = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1);
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0)
+        return ETIMEDOUT;
+    if (rc < 0)
+        return errno;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+        return errno;
+    return soerr;
+}
+
+int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *out, char *peer,
+                   size_t peerlen, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    int rc, fd = -1, saved = ECONNREFUSED;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc == EAI_NONAME || rc == EAI_FAIL || rc == EAI_AGAIN
+#ifdef EAI_NODATA
+        || rc == EAI_NODATA
+#endif
+    ) {
+        /* AI_ADDRCONFIG hides ::1 on hosts without a global IPv6 address. */
+        hints.ai_flags = 0;
+        if (res)
+            freeaddrinfo(res);
+        res = NULL;
+        rc = getaddrinfo(host, port, &hints, &res);
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve host %s: %s (check the name, or use an IP address)",
+                 host, gai_strerror(rc));
+        return LM_ERR;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = new_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+        rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        saved = rc == 0 ? 0 : errno;
+        if (rc < 0 && (errno == EINPROGRESS || errno == EINTR))
+            saved = finish_connect(fd, timeout_ms);
+        if (saved == 0) {
+            format_addr(ai->ai_addr, peer, peerlen);
+            break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        if (saved == ECONNREFUSED)
+            snprintf(err, errlen,
+                     "cannot connect to %s:%s: connection refused (is lanmsg-server running "
+                     "there? check --host and --port)",
+                     host, port);
+        else if (saved == ETIMEDOUT)
+            snprintf(err, errlen,
+                     "cannot connect to %s:%s: timed out (check the address and any firewall)",
+                     host, port);
+        else if (saved == ENETUNREACH || saved == EHOSTUNREACH)
+            snprintf(err, errlen,
+                     "cannot connect to %s:%s: %s (check the address and the network)", host, port,
+                     strerror(saved));
+        else {
+            char what[160];
+            snprintf(what, sizeof what, "cannot connect to %s:%s", host, port);
+            set_err(err, errlen, what, saved);
+        }
+        return LM_ERR;
+    }
+    lm_net_set_nonblocking(SOCK(fd), 0);
+    lm_net_set_nodelay(SOCK(fd));
+    *out = SOCK(fd);
+    return LM_OK;
+}
+
+int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char *err,
+                         size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    int rc, fd;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve host %s: %s", host, gai_strerror(rc));
+        return LM_ERR;
+    }
+    fd = new_socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+    if (fd < 0) {
+        set_err(err, errlen, "cannot create a socket", errno);
+        freeaddrinfo(res);
+        return LM_ERR;
+    }
+    lm_net_set_nonblocking(SOCK(fd), 1);
+    lm_net_set_nodelay(SOCK(fd));
+    rc = connect(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (rc < 0 && errno != EINPROGRESS && errno != EINTR) {
+        set_err(err, errlen, "cannot connect", errno);
+        close(fd);
+        return LM_ERR;
+    }
+    *out = SOCK(fd);
+    return LM_OK;
+}
+
+int lm_net_connect_result(lm_sock s, char *err, size_t errlen)
+{
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(FD(s), SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+        soerr = errno;
+    if (soerr) {
+        set_err(err, errlen, "cannot connect", soerr);
+        return LM_ERR;
+    }
+    return LM_OK;
+}
+
+/* ======================================================================
+ * Moving bytes
+ * ==================================================================== */
+
+static long io_result(ssize_t n, int want, char *err, size_t errlen, const char *what)
+{
+    if (n >= 0)
+        return (long)n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return want;
+    if (errno == ECONNRESET || errno == EPIPE || errno == ETIMEDOUT || errno == ENOTCONN) {
+        set_err(err, errlen, what, errno);
+        return LM_ERR_RESET;
+    }
+    set_err(err, errlen, what, errno);
+    return LM_ERR;
+}
+
+long lm_net_recv(lm_sock s, void *buf, size_t len, char *err, size_t errlen)
+{
+    ssize_t n;
+    do
+        n = recv(FD(s), buf, len, 0);
+    while (n < 0 && errno == EINTR);
+    return io_result(n, LM_WANT_READ, err, errlen, "receive failed");
+}
+
+long lm_net_peek(lm_sock s, void *buf, size_t len, char *err, size_t errlen)
+{
+    ssize_t n;
+    do
+        n = recv(FD(s), buf, len, MSG_PEEK);
+    while (n < 0 && errno == EINTR);
+    return io_result(n, LM_WANT_READ, err, errlen, "receive failed");
+}
+
+long lm_net_send(lm_sock s, const void *buf, size_t len, char *err, size_t errlen)
+{
+    ssize_t n;
+#ifdef MSG_NOSIGNAL
+    const int flags = MSG_NOSIGNAL;
+#else
+    const int flags = 0; /* SIGPIPE is ignored by lm_signals_install */
+#endif
+    do
+        n = send(FD(s), buf, len, flags);
+    while (n < 0 && errno == EINTR);
+    return io_result(n, LM_WANT_WRITE, err, errlen, "send failed");
+}
+
+void lm_net_shutdown_write(lm_sock s) { shutdown(FD(s), SHUT_WR); }
+
+void lm_net_close(lm_sock s)
+{
+    if (s != LM_SOCK_INVALID)
+        close(FD(s));
+}
+
+int lm_net_local_addr(lm_sock s, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(FD(s), (struct sockaddr *)&ss, &sl) < 0)
+        return -1;
+    format_addr((struct sockaddr *)&ss, buf, len);
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+int lm_net_wait(lm_sock s, int want_write, int timeout_ms)
+{
+    struct pollfd p = {.fd = FD(s), .events = want_write ? POLLOUT : POLLIN};
+    int rc;
+    do
+        rc = poll(&p, 1, timeout_ms);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return LM_ERR;
+    return rc > 0;
+}
+
+int lm_net_wait_with_stdin(lm_sock s, int want_write, int timeout_ms, int *sock_ready,
+                           int *stdin_ready)
+{
+    struct pollfd p[2] = {{.fd = FD(s), .events = want_write ? POLLOUT : POLLIN},
+                          {.fd = STDIN_FILENO, .events = POLLIN}};
+    int rc = poll(p, 2, timeout_ms);
+    *sock_ready = *stdin_ready = 0;
+    if (rc < 0)
+        return errno == EINTR ? 0 : LM_ERR;
+    *sock_ready = p[0].revents != 0;
+    *stdin_ready = p[1].revents != 0;
+    return rc > 0;
+}
+
+/* ======================================================================
+ * Clocks
+ * ==================================================================== */
+
+uint64_t lm_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t lm_now_ms(void) { return lm_now_us() / 1000u; }
+
+/* ======================================================================
+ * Poller: epoll on Linux, poll() elsewhere
+ * ==================================================================== */
+
+#ifdef LM_USE_EPOLL
+struct lm_poller {
+    int ep;
+    struct epoll_event evs[256];
+};
+
+lm_poller *lm_poller_new(void)
+{
+    lm_poller *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (p->ep < 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void lm_poller_free(lm_poller *p)
+{
+    if (p) {
+        close(p->ep);
+        free(p);
+    }
+}
+
+static unsigned to_epoll(int events)
+{
+    return (events & LM_EV_READ ? EPOLLIN : 0u) | (events & LM_EV_WRITE ? EPOLLOUT : 0u);
+}
+
+int lm_poller_add(lm_poller *p, lm_sock s, int events, void *udata)
+{
+    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = udata};
+    return epoll_ctl(p->ep, EPOLL_CTL_ADD, FD(s), &ev) == 0 ? LM_OK : LM_ERR;
+}
+
+int lm_poller_mod(lm_poller *p, lm_sock s, int events, void *udata)
+{
+    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = udata};
+    return epoll_ctl(p->ep, EPOLL_CTL_MOD, FD(s), &ev) == 0 ? LM_OK : LM_ERR;
+}
+
+void lm_poller_del(lm_poller *p, lm_sock s) { epoll_ctl(p->ep, EPOLL_CTL_DEL, FD(s), NULL); }
+
+int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms)
+{
+    int n, i;
+    if (max > 256)
+        max = 256;
+    n = epoll_wait(p->ep, p->evs, max, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : LM_ERR;
+    for (i = 0; i < n; i++) {
+        unsigned e = p->evs[i].events;
+        evs[i].udata = p->evs[i].data.ptr;
+        evs[i].events = (e & (EPOLLIN | EPOLLHUP | EPOLLRDHUP) ? LM_EV_READ : 0) |
+                        (e & EPOLLOUT ? LM_EV_WRITE : 0) | (e & EPOLLERR ? LM_EV_ERROR : 0);
+    }
+    return n;
+}
+#else
+/* Portable fallback: a growable pollfd array with a parallel udata array. */
+struct lm_poller {
+    struct pollfd *fds;
+    void **udata;
+    size_t n, cap;
+};
+
+lm_poller *lm_poller_new(void) { return calloc(1, sizeof(lm_poller)); }
+
+void lm_poller_free(lm_poller *p)
+{
+    if (p) {
+        free(p->fds);
+        free(p->udata);
+        free(p);
+    }
+}
+
+static short to_poll(int events)
+{
+    return (short)((events & LM_EV_READ ? POLLIN : 0) | (events & LM_EV_WRITE ? POLLOUT : 0));
+}
+
+int lm_poller_add(lm_poller *p, lm_sock s, int events, void *udata)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        struct pollfd *f = realloc(p->fds, cap * sizeof *f);
+        void **u;
+        if (!f)
+            return LM_ERR;
+        p->fds = f;
+        u = realloc(p->udata, cap * sizeof *u);
+        if (!u)
+            return LM_ERR;
+        p->udata = u;
+        p->cap = cap;
+    }
+    p->fds[p->n].fd = FD(s);
+    p->fds[p->n].events = to_poll(events);
+    p->fds[p->n].revents = 0;
+    p->udata[p->n++] = udata;
+    return LM_OK;
+}
+
+int lm_poller_mod(lm_poller *p, lm_sock s, int events, void *udata)
+{
+    size_t i;
+    for (i = 0; i < p->n; i++)
+        if (p->fds[i].fd == FD(s)) {
+            p->fds[i].events = to_poll(events);
+            p->udata[i] = udata;
+            return LM_OK;
+        }
+    return LM_ERR;
+}
+
+void lm_poller_del(lm_poller *p, lm_sock s)
+{
+    size_t i;
+    for (i = 0; i < p->n; i++)
+        if (p->fds[i].fd == FD(s)) {
+            p->fds[i] = p->fds[p->n - 1];
+            p->udata[i] = p->udata[p->n - 1];
+            p->n--;
+            return;
+        }
+}
+
+int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms)
+{
+    int rc = poll(p->fds, (nfds_t)p->n, timeout_ms), k = 0;
+    size_t i;
+    if (rc < 0)
+        return errno == EINTR ? 0 : LM_ERR;
+    for (i = 0; i < p->n && k < max; i++) {
+        short r = p->fds[i].revents;
+        if (!r)
+            continue;
+        evs[k].udata = p->udata[i];
+        evs[k].events = (r & (POLLIN | POLLHUP) ? LM_EV_READ : 0) |
+                        (r & POLLOUT ? LM_EV_WRITE : 0) | (r & (POLLERR | POLLNVAL) ? LM_EV_ERROR : 0);
+        k++;
+    }
+    return k;
+}
+#endif
+
+/* ======================================================================
+ * Process-level bits
+ * ==================================================================== */
+
+static volatile sig_atomic_t *g_stop, *g_reload;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        if (g_reload)
+            *g_reload = 1;
+    } else if (g_stop) {
+        *g_stop = 1;
+    }
+}
+
+void lm_signals_install(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    g_stop = stop;
+    g_reload = reload;
+    /* No SA_RESTART: a blocked poll or read must return so the flag is seen. */
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (stop) {
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+    if (reload)
+        sigaction(SIGHUP, &sa, NULL);
+}
+
+long lm_raise_fd_limit(long want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if ((rlim_t)want > rl.rlim_cur) {
+        rlim_t target = (rlim_t)want;
+        if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
+            target = rl.rlim_max;
+        rl.rlim_cur = target;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return (long)rl.rlim_cur;
+}
+
+int lm_stdin_is_tty(void) { return isatty(STDIN_FILENO); }
+
+int lm_file_mode(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        set_err(err, errlen, path, errno);
+        return -1;
+    }
+    return (int)(st.st_mode & 07777);
+}

@@ -1,0 +1,34 @@
+/* lanmsg service "ack": the tutorial's. Print each message with its
+ * sender, reply with a fixed text ("Mensagem recebida" by default).
+ *
+ * The message is escaped before it reaches the console: a client must not
+ * be able to move the cursor or recolour the server's terminal. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lanmsg/server.h"
+#include "lanmsg/text.h"
+
+/* Escaped text is at most 4 bytes per input byte; long messages are shown
+ * truncated, which the escaper marks with "...". */
+#define SHOW_MAX 1024
+
+void lm_service_log_message(lm_conn *c, const char *msg, size_t len)
+{
+    char shown[SHOW_MAX * 4 + 4];
+    lm_escape(shown, sizeof shown, msg, len);
+    lm_info(LM_M_SRV_RECEIVED, lm_conn_peer(c), shown);
+}
+
+static void ack_message(void *state, lm_conn *c, const char *msg, size_t len)
+{
+    const char *reply = lm_server_get_config(lm_conn_server(c))->reply;
+    (void)state;
+    lm_service_log_message(c, msg, len);
+    lm_conn_send(c, reply, strlen(reply));
+}
+
+const lm_service lm_service_ack = {
+    .name = "ack",
+    .on_message = ack_message,
+};
