@@ -1,0 +1,1378 @@
+/* lanmsg TLS backend: the transport table over mbedTLS.
+ *
+ * The only file that speaks mbedTLS on the wire. Every difference between
+ * mbedTLS 2.28 and 3.6 is a macro or inline function from mbedtls_compat.h,
+ * so this file reads the same for both.
+ *
+ * Shape: an lm_tls_config holds what never changes while the program runs
+ * (RNG, CA chain, ticket keys, session cache, counters) plus a pointer to an
+ * immutable, reference-counted "inner" configuration (the mbedtls_ssl_config
+ * with our own certificate and key). Each connection holds a reference to the
+ * inner config it started with, so a SIGHUP reload can swap in new files
+ * without touching a configuration that live handshakes are reading. */
+#define LM_TLS_BACKEND  1
+#define _POSIX_C_SOURCE 200809L /* fdopen, for the 0600 key-log file */
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <threads.h>
+
+#include <mbedtls/asn1.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/version.h>
+#include <mbedtls/x509_crt.h>
+
+#include "lanmsg/tls.h"
+#include "mbedtls_compat.h"
+
+/* Ticket lifetime; mbedtls_ssl_ticket rotates its AES-256-GCM keys on this
+ * period and accepts tickets from the previous key for as long again. */
+#define TLS_TICKET_LIFETIME_S 3600
+
+/* ==== state ==== */
+
+typedef struct tls_inner {
+    atomic_int refs;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt cert;
+    mbedtls_pk_context key;
+} tls_inner;
+
+struct lm_tls_config {
+    int is_server;
+    int authmode;
+    int allow_insecure_key_perms;
+    int min_version, max_version;
+    char *cert_file, *key_file;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt ca;
+    int has_ca;
+    mbedtls_ssl_ticket_context ticket;
+    mbedtls_ssl_cache_context cache;
+    int suites[16];
+    mtx_t lock; /* guards current, the saved session and the key log */
+    tls_inner *current;
+    FILE *keylog;
+    atomic_ulong handshakes, resumed;
+    /* Client: the last session, offered again to the same host. */
+    mbedtls_ssl_session last;
+    int has_last;
+    char last_host[256];
+};
+
+typedef struct tls_conn {
+    lm_transport t; /* first, so an lm_transport * is a tls_conn * */
+    mbedtls_ssl_context ssl;
+    lm_tls_config *cfg;
+    tls_inner *inner;
+    char host[256];
+    int no_host;          /* a verifying client was given no name to check */
+    int ip_check;         /* 2.28: we match the IP literal ourselves */
+    unsigned char ip[16]; /* that IP, network order */
+    size_t ip_len;
+    char names[128]; /* the leaf certificate's names, for messages */
+    int cert_seen;   /* the verify callback ran in this handshake */
+    int offered;     /* the client offered a saved session */
+    unsigned char offered_master[48];
+    int srv_resumed; /* server: ticket or cache lookup succeeded */
+    int handshake_done;
+    /* Record framing as seen on the wire, to tell a clean EOF from a cut. */
+    int first_byte; /* -1 until the peer sends anything */
+    unsigned char hdr[5];
+    size_t hdr_have, rec_left;
+    size_t pending_write; /* length of a write interrupted by WANT_* */
+    char neterr[160];
+} tls_conn;
+
+/* The connection whose handshake this thread is driving, so the ticket and
+ * cache hooks (which only see the shared config) can mark it resumed. */
+static _Thread_local tls_conn *tls_current;
+
+/* ==== small helpers ==== */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static char *dupstr(const char *s)
+{
+    size_t n;
+    char *d;
+    if (!s)
+        return NULL;
+    n = strlen(s) + 1;
+    d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* mbedtls_strerror text without the "SSL - " style module prefix noise
+ * trimmed: kept whole, it names the module, which helps bug reports. */
+static void tls_strerror(int ret, char *buf, size_t len)
+{
+    mbedtls_strerror(ret, buf, len);
+    if (!buf[0])
+        snprintf(buf, len, "mbed TLS error -0x%04x", (unsigned)-ret);
+}
+
+/* Parse a dotted IPv4 address; 0 on success. */
+static int parse_ipv4(const char *s, unsigned char out[4])
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = 0;
+        int digits = 0;
+        while (isdigit((unsigned char)*s) && digits < 4) {
+            v = v * 10 + (unsigned)(*s++ - '0');
+            digits++;
+        }
+        if (!digits || digits > 3 || v > 255)
+            return -1;
+        out[i] = (unsigned char)v;
+        if (i < 3 && *s++ != '.')
+            return -1;
+    }
+    return *s ? -1 : 0;
+}
+
+/* Parse an IPv6 literal (with "::" and an optional dotted IPv4 tail, no
+ * zone id); 0 on success. Written here rather than with inet_pton so that
+ * this file needs no socket headers: the platform layer owns those. */
+static int parse_ipv6(const char *s, unsigned char out[16])
+{
+    unsigned short g[8];
+    int n = 0, gap = -1;
+    if (s[0] == ':') {
+        if (s[1] != ':')
+            return -1;
+        gap = 0;
+        s += 2;
+    }
+    while (*s) {
+        if (n == 8)
+            return -1;
+        if (strchr(s, ':') == NULL && strchr(s, '.') != NULL) {
+            unsigned char v4[4];
+            if (n > 6 || parse_ipv4(s, v4) != 0)
+                return -1;
+            g[n++] = (unsigned short)(v4[0] << 8 | v4[1]);
+            g[n++] = (unsigned short)(v4[2] << 8 | v4[3]);
+            break;
+        }
+        unsigned v = 0;
+        int digits = 0;
+        while (isxdigit((unsigned char)*s) && digits < 5) {
+            int c = tolower((unsigned char)*s++);
+            v = v * 16 + (unsigned)(isdigit(c) ? c - '0' : c - 'a' + 10);
+            digits++;
+        }
+        if (!digits || digits > 4)
+            return -1;
+        g[n++] = (unsigned short)v;
+        if (*s == ':') {
+            s++;
+            if (*s == ':') {
+                if (gap >= 0)
+                    return -1;
+                gap = n;
+                s++;
+            } else if (!*s) {
+                return -1;
+            }
+        } else if (*s) {
+            return -1;
+        }
+    }
+    if (gap < 0 && n != 8)
+        return -1;
+    if (gap >= 0 && n > 7)
+        return -1;
+    memset(out, 0, 16);
+    int tail = gap < 0 ? 0 : n - gap;
+    int head = gap < 0 ? n : gap;
+    for (int i = 0; i < head; i++) {
+        out[2 * i] = (unsigned char)(g[i] >> 8);
+        out[2 * i + 1] = (unsigned char)g[i];
+    }
+    for (int i = 0; i < tail; i++) {
+        int at = 8 - tail + i;
+        out[2 * at] = (unsigned char)(g[head + i] >> 8);
+        out[2 * at + 1] = (unsigned char)g[head + i];
+    }
+    return 0;
+}
+
+/* Address bytes of an IP literal host ("[::1]" accepted); 0 if not one. */
+static size_t parse_ip(const char *host, unsigned char out[16])
+{
+    char tmp[64];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof tmp) {
+        memcpy(tmp, host + 1, n - 2);
+        tmp[n - 2] = '\0';
+        host = tmp;
+    }
+    if (parse_ipv4(host, out) == 0)
+        return 4;
+    if (strchr(host, ':') && parse_ipv6(host, out) == 0)
+        return 16;
+    return 0;
+}
+
+/* Text for 4 or 16 address bytes; IPv6 with the longest zero run as "::". */
+static void format_ip(const unsigned char *p, size_t len, char *out, size_t outlen)
+{
+    if (len == 4) {
+        snprintf(out, outlen, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+        return;
+    }
+    if (len != 16) {
+        snprintf(out, outlen, "(bad address)");
+        return;
+    }
+    unsigned g[8];
+    int best = -1, bestlen = 1;
+    for (int i = 0; i < 8; i++)
+        g[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && g[j] == 0)
+            j++;
+        if (j - i > bestlen) {
+            best = i;
+            bestlen = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 8 && o < outlen; i++) {
+        if (i == best) {
+            o += (size_t)snprintf(out + o, outlen - o, "::");
+            i += bestlen - 1;
+            continue;
+        }
+        int colon = i > 0 && i != best + bestlen;
+        o += (size_t)snprintf(out + o, outlen - o, "%s%x", colon ? ":" : "", g[i]);
+    }
+}
+
+/* ==== certificate names ==== */
+
+/* Walk the subjectAltName extension of a certificate from its raw DER, and
+ * call fn(tag, bytes, len) for each entry. Done by hand because 2.28 drops
+ * iPAddress entries from crt->subject_alt_names, and because crt->raw is a
+ * public field in both versions. Returns -1 on malformed input. */
+typedef void (*san_fn)(void *arg, int tag, const unsigned char *p, size_t len);
+
+static int skip_tlv(unsigned char **p, const unsigned char *end)
+{
+    size_t len;
+    if (end - *p < 1)
+        return -1;
+    (*p)++;
+    if (mbedtls_asn1_get_len(p, end, &len) != 0)
+        return -1;
+    *p += len;
+    return 0;
+}
+
+static int walk_san(const mbedtls_x509_crt *crt, san_fn fn, void *arg)
+{
+    static const unsigned char oid_san[] = {0x55, 0x1d, 0x11}; /* 2.5.29.17 */
+    const int seq = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
+    unsigned char *p = crt->raw.p, *end = crt->raw.p + crt->raw.len, *tbs_end;
+    size_t len;
+
+    if (mbedtls_asn1_get_tag(&p, end, &len, seq) != 0)
+        return -1;
+    if (mbedtls_asn1_get_tag(&p, end, &len, seq) != 0)
+        return -1;
+    tbs_end = p + len;
+    /* [0] version (optional), serial, signature, issuer, validity, subject,
+     * subjectPublicKeyInfo: skip them all. */
+    if (p < tbs_end && *p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0))
+        if (skip_tlv(&p, tbs_end) != 0)
+            return -1;
+    for (int i = 0; i < 6; i++)
+        if (skip_tlv(&p, tbs_end) != 0)
+            return -1;
+    while (p < tbs_end) {
+        if (*p != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3)) {
+            if (skip_tlv(&p, tbs_end) != 0) /* issuer/subject unique ids */
+                return -1;
+            continue;
+        }
+        p++;
+        if (mbedtls_asn1_get_len(&p, tbs_end, &len) != 0)
+            return -1;
+        unsigned char *exts_end;
+        if (mbedtls_asn1_get_tag(&p, tbs_end, &len, seq) != 0)
+            return -1;
+        exts_end = p + len;
+        while (p < exts_end) {
+            unsigned char *ext_end, *oid;
+            size_t oid_len;
+            int critical;
+            if (mbedtls_asn1_get_tag(&p, exts_end, &len, seq) != 0)
+                return -1;
+            ext_end = p + len;
+            if (mbedtls_asn1_get_tag(&p, ext_end, &oid_len, MBEDTLS_ASN1_OID) != 0)
+                return -1;
+            oid = p;
+            p += oid_len;
+            (void)mbedtls_asn1_get_bool(&p, ext_end, &critical);
+            if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0)
+                return -1;
+            if (oid_len == sizeof oid_san && memcmp(oid, oid_san, oid_len) == 0) {
+                unsigned char *q = p, *names_end;
+                if (mbedtls_asn1_get_tag(&q, p + len, &len, seq) != 0)
+                    return -1;
+                names_end = q + len;
+                while (q < names_end) {
+                    int tag = *q++;
+                    size_t n;
+                    if (mbedtls_asn1_get_len(&q, names_end, &n) != 0)
+                        return -1;
+                    fn(arg, tag, q, n);
+                    q += n;
+                }
+                return 0;
+            }
+            p = ext_end;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+#define SAN_DNS (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)
+#define SAN_IP  (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7)
+
+struct ip_match {
+    const unsigned char *ip;
+    size_t len;
+    int found;
+};
+
+static void san_ip_cb(void *arg, int tag, const unsigned char *p, size_t len)
+{
+    struct ip_match *m = arg;
+    if (tag == SAN_IP && len == m->len && memcmp(p, m->ip, len) == 0)
+        m->found = 1;
+}
+
+struct name_list {
+    char *buf;
+    size_t size, used;
+    int count;
+};
+
+static void name_list_add(struct name_list *l, const char *s, size_t n)
+{
+    int w =
+        snprintf(l->buf + l->used, l->size - l->used, "%s%.*s", l->count ? ", " : "", (int)n, s);
+    if (w > 0)
+        l->used += (size_t)w < l->size - l->used ? (size_t)w : l->size - l->used - 1;
+    l->count++;
+}
+
+static void san_names_cb(void *arg, int tag, const unsigned char *p, size_t len)
+{
+    struct name_list *l = arg;
+    char ip[64];
+    if (tag == SAN_DNS) {
+        for (size_t i = 0; i < len; i++)
+            if (!isprint(p[i]))
+                return;
+        name_list_add(l, (const char *)p, len);
+    } else if (tag == SAN_IP) {
+        format_ip(p, len, ip, sizeof ip);
+        name_list_add(l, ip, strlen(ip));
+    }
+}
+
+/* The subject CN of a certificate, printable characters only, or "". */
+static void cert_cn(const mbedtls_x509_crt *crt, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    for (const mbedtls_x509_name *n = &crt->subject; n; n = n->next) {
+        if (n->oid.p && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
+            size_t k = n->val.len < outlen - 1 ? n->val.len : outlen - 1;
+            for (size_t i = 0; i < k; i++)
+                out[i] = isprint(n->val.p[i]) ? (char)n->val.p[i] : '?';
+            out[k] = '\0';
+            return;
+        }
+    }
+}
+
+/* "localhost, 127.0.0.1, ::1": what a certificate is for, to tell a person
+ * which name to connect with. The CN when there are no usable SANs. */
+static void cert_names(const mbedtls_x509_crt *crt, char *out, size_t outlen)
+{
+    struct name_list l = {out, outlen, 0, 0};
+    out[0] = '\0';
+    walk_san(crt, san_names_cb, &l);
+    if (!l.count) {
+        cert_cn(crt, out, outlen);
+        if (!out[0])
+            snprintf(out, outlen, "no names at all");
+    }
+}
+
+/* ==== I/O callbacks ==== */
+
+/* Follow TLS record headers in the bytes the peer sends, so that at EOF we
+ * know whether it stopped between records (a clean, if rude, close) or in
+ * the middle of one (a cut connection). Also remember the very first byte:
+ * a TLS server always starts with a handshake (22) or alert (21) record. */
+static void track_records(tls_conn *c, const unsigned char *p, size_t n)
+{
+    if (n && c->first_byte < 0)
+        c->first_byte = p[0];
+    while (n) {
+        if (c->rec_left) {
+            size_t k = n < c->rec_left ? n : c->rec_left;
+            c->rec_left -= k;
+            p += k;
+            n -= k;
+            continue;
+        }
+        c->hdr[c->hdr_have++] = *p++;
+        n--;
+        if (c->hdr_have == 5) {
+            c->rec_left = (size_t)c->hdr[3] << 8 | c->hdr[4];
+            c->hdr_have = 0;
+        }
+    }
+}
+
+static int first_byte_is_tls(int b)
+{
+    return b == 0x16 || b == 0x15;
+}
+
+/* mbedTLS receive hook over the platform layer: maps would-block and
+ * resets onto mbedTLS codes; the platform's message is kept for our own. */
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    tls_conn *c = ctx;
+    if (len > INT_MAX)
+        len = INT_MAX;
+    long n = lm_net_recv(c->t.sock, buf, len, c->neterr, sizeof c->neterr);
+    if (n > 0) {
+        int was_first = c->first_byte < 0;
+        track_records(c, buf, (size_t)n);
+        /* A client fails at once on a plain-text answer, rather than waiting
+         * for five bytes of "record header" that may never come. */
+        if (was_first && !c->cfg->is_server && !first_byte_is_tls(c->first_byte))
+            return MBEDTLS_ERR_SSL_INVALID_RECORD;
+        return (int)n;
+    }
+    switch (n) {
+    case 0:
+        return 0; /* EOF: mbedTLS reports MBEDTLS_ERR_SSL_CONN_EOF */
+    case LM_WANT_READ:
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    case LM_WANT_WRITE:
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    case LM_ERR_RESET:
+        return MBEDTLS_ERR_NET_CONN_RESET;
+    default:
+        return MBEDTLS_ERR_NET_RECV_FAILED;
+    }
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    tls_conn *c = ctx;
+    if (len > INT_MAX)
+        len = INT_MAX;
+    long n = lm_net_send(c->t.sock, buf, len, c->neterr, sizeof c->neterr);
+    if (n > 0)
+        return (int)n;
+    switch (n) {
+    case 0:
+    case LM_WANT_WRITE:
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    case LM_WANT_READ:
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    case LM_ERR_RESET:
+        return MBEDTLS_ERR_NET_CONN_RESET;
+    default:
+        return MBEDTLS_ERR_NET_SEND_FAILED;
+    }
+}
+
+/* Called by mbedTLS for each certificate of the peer's chain, leaf last
+ * (depth 0). We note that a certificate was seen (so this handshake was not
+ * resumed), keep the leaf's names for messages, and on 2.28 check an IP
+ * literal against the iPAddress SANs, flagging a mismatch the same way the
+ * library flags a wrong host name so that one error path handles both. */
+static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    tls_conn *c = ctx;
+    c->cert_seen = 1;
+    if (depth != 0)
+        return 0;
+    cert_names(crt, c->names, sizeof c->names);
+    if (c->ip_check) {
+        struct ip_match m = {c->ip, c->ip_len, 0};
+        if (walk_san(crt, san_ip_cb, &m) != 0 || !m.found)
+            *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
+    return 0;
+}
+
+/* Server hooks: the shared ticket parser and session cache, wrapped so that
+ * a successful lookup marks the connection being handshaken as resumed
+ * (mbedTLS resumes exactly when these succeed, and has no public query). */
+static int ticket_parse_hook(void *p_ticket, mbedtls_ssl_session *session, unsigned char *buf,
+                             size_t len)
+{
+    int ret = mbedtls_ssl_ticket_parse(p_ticket, session, buf, len);
+    if (ret == 0 && tls_current)
+        tls_current->srv_resumed = 1;
+    return ret;
+}
+
+static int cache_get_hook(LM_COMPAT_CACHE_GET_PARAMS)
+{
+    int ret = LM_COMPAT_CACHE_GET_CALL();
+    if (ret == 0 && tls_current)
+        tls_current->srv_resumed = 1;
+    return ret;
+}
+
+/* ==== key log ==== */
+
+/* One NSS key-log line per secret: "LABEL <client random> <secret>", hex.
+ * Locked because server threads share the file; flushed per line so that a
+ * crash or Ctrl-C still leaves a usable file. */
+static void tls_keylog_write(void *p, const char *label, const unsigned char *client_random,
+                             const unsigned char *secret, size_t len)
+{
+    lm_tls_config *cfg = p;
+    char line[64 + 2 * 32 + 2 * 64 + 4];
+    size_t o;
+    if (!cfg || !cfg->keylog || len > 64)
+        return;
+    o = (size_t)snprintf(line, sizeof line, "%s ", label);
+    for (int i = 0; i < 32; i++)
+        o += (size_t)snprintf(line + o, sizeof line - o, "%02x", client_random[i]);
+    line[o++] = ' ';
+    for (size_t i = 0; i < len; i++)
+        o += (size_t)snprintf(line + o, sizeof line - o, "%02x", secret[i]);
+    line[o++] = '\n';
+    line[o] = '\0';
+    mtx_lock(&cfg->lock);
+    fputs(line, cfg->keylog);
+    fflush(cfg->keylog);
+    mtx_unlock(&cfg->lock);
+}
+
+/* Open $SSLKEYLOGFILE for appending, created 0600 since it holds secrets,
+ * and say once, loudly, that traffic can be decrypted. */
+static void keylog_open(lm_tls_config *cfg)
+{
+    const char *path = getenv("SSLKEYLOGFILE");
+    if (!path || !*path)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0)
+        cfg->keylog = fdopen(fd, "a");
+    if (!cfg->keylog) {
+        fprintf(stderr, "warning: SSLKEYLOGFILE is set but %s cannot be opened: %s\n", path,
+                strerror(errno));
+        return;
+    }
+    fprintf(stderr,
+            "warning: SSLKEYLOGFILE is set: TLS secrets will be written to %s; anyone with "
+            "that file can decrypt the traffic (debugging aid only)\n",
+            path);
+}
+
+/* ==== configuration ==== */
+
+/* ECDHE with an AEAD only, in the server's order of preference: AES-128-GCM
+ * (fast with AES-NI), AES-256-GCM, then ChaCha20-Poly1305. TLS 1.3 suites
+ * (3.x) first; zeros from the compat header are skipped. */
+static int build_suites(lm_tls_config *cfg, const char *cipher, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        int ids[3];
+    } groups[] = {
+        {"aes128",
+         {LM_COMPAT_TLS13_AES128, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+          MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}},
+        {"aes256",
+         {LM_COMPAT_TLS13_AES256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+          MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384}},
+        {"chacha20",
+         {LM_COMPAT_TLS13_CHACHA20, MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+          MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256}},
+    };
+    size_t n = 0, ng = sizeof groups / sizeof groups[0];
+    int any = 0;
+    /* TLS 1.3 suites first, then the TLS 1.2 ones, each in group order. */
+    for (int pass = 0; pass < 3; pass++) {
+        for (size_t g = 0; g < ng; g++) {
+            if (cipher && strcmp(cipher, groups[g].name) != 0)
+                continue;
+            any = 1;
+            if (groups[g].ids[pass] && n < sizeof cfg->suites / sizeof cfg->suites[0] - 1)
+                cfg->suites[n++] = groups[g].ids[pass];
+        }
+    }
+    cfg->suites[n] = 0;
+    if (!any) {
+        set_err(err, errlen, "unknown cipher \"%s\" (use aes128, aes256 or chacha20)", cipher);
+        return -1;
+    }
+    return 0;
+}
+
+/* Check that a file can be opened, for a message naming the OS cause and,
+ * when it is missing, the script that creates it. */
+static int check_readable(const char *path, const char *what, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        fclose(f);
+        return 0;
+    }
+    int e = errno;
+    set_err(err, errlen, "cannot read %s %s: %s (%s)", what, path, strerror(e),
+            e == ENOENT ? "run tools/gen-certs.sh to create it, or pass the right path"
+                        : "check the path and its permissions");
+    return -1;
+}
+
+static int load_certs(mbedtls_x509_crt *crt, const char *path, const char *what, char *err,
+                      size_t errlen)
+{
+    char msg[128];
+    if (check_readable(path, what, err, errlen) != 0)
+        return -1;
+    int ret = mbedtls_x509_crt_parse_file(crt, path);
+    if (ret < 0 || crt->raw.len == 0) {
+        tls_strerror(ret, msg, sizeof msg);
+        set_err(err, errlen,
+                "cannot parse %s %s: not a PEM or DER certificate (%s) (regenerate it with "
+                "tools/gen-certs.sh)",
+                what, path, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Load our own certificate and key, refusing a key others can read and a
+ * key that is not the certificate's. */
+static int load_own(lm_tls_config *cfg, tls_inner *in, char *err, size_t errlen)
+{
+    char msg[128];
+    if (load_certs(&in->cert, cfg->cert_file, "certificate", err, errlen) != 0)
+        return -1;
+    if (check_readable(cfg->key_file, "private key", err, errlen) != 0)
+        return -1;
+    int mode = lm_file_mode(cfg->key_file, msg, sizeof msg);
+    if (mode >= 0 && (mode & 077) && !cfg->allow_insecure_key_perms) {
+        set_err(err, errlen,
+                "%s is readable by other users (mode %04o): run chmod 600 %s, or pass "
+                "--allow-insecure-key-perms",
+                cfg->key_file, (unsigned)mode & 07777, cfg->key_file);
+        return -1;
+    }
+    int ret =
+        LM_COMPAT_PK_PARSE_KEYFILE(&in->key, cfg->key_file, mbedtls_ctr_drbg_random, &cfg->drbg);
+    if (ret != 0) {
+        if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED || ret == MBEDTLS_ERR_PK_PASSWORD_MISMATCH) {
+            set_err(err, errlen,
+                    "%s is protected by a passphrase, which lanmsg cannot use (create an "
+                    "unencrypted key with tools/gen-certs.sh)",
+                    cfg->key_file);
+        } else {
+            tls_strerror(ret, msg, sizeof msg);
+            set_err(err, errlen,
+                    "cannot parse private key %s: not a PEM or DER key (%s) (regenerate it "
+                    "with tools/gen-certs.sh)",
+                    cfg->key_file, msg);
+        }
+        return -1;
+    }
+    if (LM_COMPAT_PK_CHECK_PAIR(&in->cert.pk, &in->key, mbedtls_ctr_drbg_random, &cfg->drbg) != 0) {
+        set_err(err, errlen, "%s does not match %s (regenerate both with tools/gen-certs.sh)",
+                cfg->key_file, cfg->cert_file);
+        return -1;
+    }
+    return 0;
+}
+
+static void inner_free(tls_inner *in)
+{
+    if (!in)
+        return;
+    mbedtls_ssl_config_free(&in->conf);
+    mbedtls_x509_crt_free(&in->cert);
+    mbedtls_pk_free(&in->key);
+    free(in);
+}
+
+/* Build an immutable inner configuration: the policy, the shared parts of
+ * cfg, and freshly loaded own certificate and key. */
+static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
+{
+    tls_inner *in = calloc(1, sizeof *in);
+    if (!in) {
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    atomic_init(&in->refs, 1);
+    mbedtls_ssl_config_init(&in->conf);
+    mbedtls_x509_crt_init(&in->cert);
+    mbedtls_pk_init(&in->key);
+
+    if (cfg->cert_file && load_own(cfg, in, err, errlen) != 0)
+        goto fail;
+
+    mbedtls_ssl_config *conf = &in->conf;
+    int ret = mbedtls_ssl_config_defaults(
+        conf, cfg->is_server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+        MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0) {
+        char msg[128];
+        tls_strerror(ret, msg, sizeof msg);
+        set_err(err, errlen, "cannot set up TLS: %s", msg);
+        goto fail;
+    }
+    mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &cfg->drbg);
+    lm_compat_conf_versions(conf, cfg->min_version, cfg->max_version);
+    mbedtls_ssl_conf_ciphersuites(conf, cfg->suites);
+    lm_compat_conf_groups(conf);
+    lm_compat_conf_tls13(conf, cfg->is_server);
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
+    mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
+    mbedtls_ssl_conf_authmode(conf, cfg->authmode);
+    if (cfg->has_ca)
+        mbedtls_ssl_conf_ca_chain(conf, &cfg->ca, NULL);
+    if (cfg->cert_file) {
+        ret = mbedtls_ssl_conf_own_cert(conf, &in->cert, &in->key);
+        if (ret != 0) {
+            char msg[128];
+            tls_strerror(ret, msg, sizeof msg);
+            set_err(err, errlen, "cannot use %s: %s", cfg->cert_file, msg);
+            goto fail;
+        }
+    }
+    if (cfg->is_server) {
+        mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write, ticket_parse_hook,
+                                            &cfg->ticket);
+        mbedtls_ssl_conf_session_cache(conf, &cfg->cache, cache_get_hook, mbedtls_ssl_cache_set);
+    } else {
+        mbedtls_ssl_conf_session_tickets(conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+    }
+    if (cfg->keylog)
+        LM_COMPAT_KEYLOG_CONF(conf, cfg);
+    return in;
+fail:
+    inner_free(in);
+    return NULL;
+}
+
+static tls_inner *inner_get(lm_tls_config *cfg)
+{
+    mtx_lock(&cfg->lock);
+    tls_inner *in = cfg->current;
+    atomic_fetch_add(&in->refs, 1);
+    mtx_unlock(&cfg->lock);
+    return in;
+}
+
+static void inner_put(tls_inner *in)
+{
+    if (in && atomic_fetch_sub(&in->refs, 1) == 1)
+        inner_free(in);
+}
+
+int lm_tls_available(void)
+{
+    return 1;
+}
+
+/* The version this file was compiled against: the compat choices above
+ * were made for it. A static string, safe from any thread. */
+const char *lm_tls_library(void)
+{
+    return MBEDTLS_VERSION_STRING_FULL;
+}
+
+int lm_tls_has_tls13(void)
+{
+    return LM_COMPAT_HAVE_TLS13;
+}
+
+/* Check the option combinations before touching any file, so the first
+ * message is about what the person typed. */
+static int check_options(const lm_tls_options *o, char *err, size_t errlen)
+{
+    if (o->is_server && (!o->cert_file || !o->key_file)) {
+        set_err(err, errlen,
+                "a TLS server needs a certificate and a key: pass --cert FILE and --key FILE "
+                "(tools/gen-certs.sh creates certs/server.crt and certs/server.key)");
+        return -1;
+    }
+    if (!o->cert_file != !o->key_file) {
+        set_err(err, errlen, "--cert and --key go together: pass both, or neither");
+        return -1;
+    }
+    if (!o->is_server && !o->insecure && !o->ca_file) {
+        set_err(err, errlen,
+                "no CA to verify the server with: pass --ca FILE (e.g. certs/ca.crt), or "
+                "--insecure to skip verification");
+        return -1;
+    }
+    if (o->is_server && o->require_client_cert && !o->ca_file) {
+        set_err(err, errlen,
+                "requiring client certificates needs the CA that signs them: pass --ca FILE");
+        return -1;
+    }
+    if (o->tls_version != 0 && o->tls_version != 12 && o->tls_version != 13) {
+        set_err(err, errlen, "unknown TLS version %d (use 1.2 or 1.3)", o->tls_version);
+        return -1;
+    }
+    if (o->tls_version == 13 && !LM_COMPAT_HAVE_TLS13) {
+        set_err(err, errlen,
+                "TLS 1.3 is not available in %s (use TLS 1.2, or build with mbed TLS 3.6)",
+                lm_tls_library());
+        return -1;
+    }
+    return 0;
+}
+
+lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errlen, int *code)
+{
+    lm_tls_config *cfg;
+    int ret;
+    char msg[128];
+
+    if (code)
+        *code = LM_ERR_CONFIG;
+    if (check_options(o, err, errlen) != 0)
+        return NULL;
+    cfg = calloc(1, sizeof *cfg);
+    if (!cfg) {
+        set_err(err, errlen, "out of memory");
+        if (code)
+            *code = LM_ERR;
+        return NULL;
+    }
+    cfg->is_server = o->is_server;
+    cfg->allow_insecure_key_perms = o->allow_insecure_key_perms;
+    cfg->min_version = o->tls_version == 13 ? 13 : 12;
+    cfg->max_version = o->tls_version == 12 ? 12 : (LM_COMPAT_HAVE_TLS13 ? 13 : 12);
+    cfg->cert_file = dupstr(o->cert_file);
+    cfg->key_file = dupstr(o->key_file);
+    mtx_init(&cfg->lock, mtx_plain);
+    atomic_init(&cfg->handshakes, 0);
+    atomic_init(&cfg->resumed, 0);
+    mbedtls_entropy_init(&cfg->entropy);
+    mbedtls_ctr_drbg_init(&cfg->drbg);
+    mbedtls_x509_crt_init(&cfg->ca);
+    mbedtls_ssl_ticket_init(&cfg->ticket);
+    mbedtls_ssl_cache_init(&cfg->cache);
+    mbedtls_ssl_session_init(&cfg->last);
+
+    if ((o->cert_file && !cfg->cert_file) || (o->key_file && !cfg->key_file)) {
+        set_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (LM_COMPAT_PSA_INIT() != 0) {
+        set_err(err, errlen, "cannot initialise the PSA crypto library");
+        goto fail;
+    }
+    ret = mbedtls_ctr_drbg_seed(&cfg->drbg, mbedtls_entropy_func, &cfg->entropy,
+                                (const unsigned char *)"lanmsg", 6);
+    if (ret != 0) {
+        tls_strerror(ret, msg, sizeof msg);
+        set_err(err, errlen, "cannot seed the random generator: %s", msg);
+        goto fail;
+    }
+    if (build_suites(cfg, o->cipher, err, errlen) != 0)
+        goto fail;
+
+    if (o->ca_file && !(o->insecure && !o->is_server)) {
+        if (load_certs(&cfg->ca, o->ca_file, "CA certificate", err, errlen) != 0)
+            goto fail;
+        cfg->has_ca = 1;
+    }
+    if (o->is_server)
+        cfg->authmode = o->require_client_cert ? MBEDTLS_SSL_VERIFY_REQUIRED
+                        : cfg->has_ca          ? MBEDTLS_SSL_VERIFY_OPTIONAL
+                                               : MBEDTLS_SSL_VERIFY_NONE;
+    else
+        cfg->authmode = o->insecure ? MBEDTLS_SSL_VERIFY_NONE : MBEDTLS_SSL_VERIFY_REQUIRED;
+
+    if (o->is_server) {
+        ret = mbedtls_ssl_ticket_setup(&cfg->ticket, mbedtls_ctr_drbg_random, &cfg->drbg,
+                                       MBEDTLS_CIPHER_AES_256_GCM, TLS_TICKET_LIFETIME_S);
+        if (ret != 0) {
+            tls_strerror(ret, msg, sizeof msg);
+            set_err(err, errlen, "cannot set up session tickets: %s", msg);
+            goto fail;
+        }
+    }
+    keylog_open(cfg);
+    cfg->current = inner_new(cfg, err, errlen);
+    if (!cfg->current)
+        goto fail;
+    if (code)
+        *code = LM_OK;
+    return cfg;
+fail:
+    lm_tls_config_free(cfg);
+    return NULL;
+}
+
+void lm_tls_config_free(lm_tls_config *cfg)
+{
+    if (!cfg)
+        return;
+    inner_put(cfg->current);
+    mbedtls_ssl_session_free(&cfg->last);
+    mbedtls_ssl_cache_free(&cfg->cache);
+    mbedtls_ssl_ticket_free(&cfg->ticket);
+    mbedtls_x509_crt_free(&cfg->ca);
+    mbedtls_ctr_drbg_free(&cfg->drbg);
+    mbedtls_entropy_free(&cfg->entropy);
+    if (cfg->keylog)
+        fclose(cfg->keylog);
+    mtx_destroy(&cfg->lock);
+    free(cfg->cert_file);
+    free(cfg->key_file);
+    free(cfg);
+}
+
+int lm_tls_config_reload(lm_tls_config *cfg, char *err, size_t errlen)
+{
+    tls_inner *in = inner_new(cfg, err, errlen);
+    if (!in)
+        return LM_ERR_CONFIG;
+    mtx_lock(&cfg->lock);
+    tls_inner *old = cfg->current;
+    cfg->current = in;
+    mtx_unlock(&cfg->lock);
+    inner_put(old);
+    return LM_OK;
+}
+
+void lm_tls_get_stats(lm_tls_config *cfg, lm_tls_stats *out)
+{
+    out->handshakes = atomic_load(&cfg->handshakes);
+    out->resumed = atomic_load(&cfg->resumed);
+}
+
+/* ==== errors ==== */
+
+/* One line for a failed certificate check: the most fundamental cause
+ * first (an unknown CA makes every other flag moot), then what to do. */
+static int verify_error(tls_conn *c, uint32_t flags)
+{
+    char who[LM_ADDR_MAX + 40];
+    const char *fix_ca = c->cfg->is_server
+                             ? "(the server's --ca FILE must be the CA that signed it)"
+                             : "(pass the CA that signed it with --ca FILE)";
+    if (c->cfg->is_server)
+        snprintf(who, sizeof who, "client certificate from %s", c->t.peer);
+    else
+        snprintf(who, sizeof who, "certificate of %s", c->t.peer);
+
+    if (flags & MBEDTLS_X509_BADCERT_MISSING)
+        lm_tp_set_error(&c->t, "%s: none was sent, but one is required (pass --cert and --key)",
+                        who);
+    else if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+        lm_tp_set_error(&c->t, "%s is not trusted: signed by an unknown CA %s", who, fix_ca);
+    else if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
+        lm_tp_set_error(&c->t, "%s has expired (renew it with tools/gen-certs.sh)", who);
+    else if (flags & MBEDTLS_X509_BADCERT_FUTURE)
+        lm_tp_set_error(&c->t,
+                        "%s is not yet valid (check the clock on both machines, or wait until "
+                        "its start date)",
+                        who);
+    else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+        lm_tp_set_error(&c->t,
+                        "%s does not match the name \"%s\": it is for %s (connect using one of "
+                        "those names, or set --servername)",
+                        who, c->host, c->names[0] ? c->names : "other names");
+    else if (flags & MBEDTLS_X509_BADCERT_REVOKED)
+        lm_tp_set_error(&c->t, "%s has been revoked (get a new one)", who);
+    else if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
+                      MBEDTLS_X509_BADCERT_NS_CERT_TYPE))
+        lm_tp_set_error(&c->t,
+                        "%s is not allowed for this use (key usage) (regenerate it with "
+                        "tools/gen-certs.sh)",
+                        who);
+    else if (flags & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
+                      MBEDTLS_X509_BADCERT_BAD_KEY))
+        lm_tp_set_error(&c->t,
+                        "%s uses a weak or unsupported algorithm or key (regenerate it with "
+                        "tools/gen-certs.sh)",
+                        who);
+    else
+        lm_tp_set_error(&c->t, "%s failed verification (flags 0x%x) %s", who, (unsigned)flags,
+                        fix_ca);
+    return LM_ERR_VERIFY;
+}
+
+/* Map an mbedTLS failure onto error.h, leaving one line in t->err. */
+static int map_error(tls_conn *c, int ret, int in_handshake)
+{
+    char msg[128];
+    if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+        return LM_WANT_READ;
+    if (ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return LM_WANT_WRITE;
+    if (in_handshake && !c->cfg->is_server && c->first_byte >= 0 &&
+        !first_byte_is_tls(c->first_byte)) {
+        lm_tp_set_error(&c->t,
+                        "server %s answered in plain text, not TLS (is it running with --tls?)",
+                        c->t.peer);
+        return LM_ERR_NOT_TLS;
+    }
+    if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+        return verify_error(c, flags ? flags : MBEDTLS_X509_BADCERT_OTHER);
+    }
+    if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
+        return verify_error(c, MBEDTLS_X509_BADCERT_MISSING);
+    if (ret == MBEDTLS_ERR_NET_CONN_RESET) {
+        lm_tp_set_error(&c->t, "%s reset the connection%s: %s", c->t.peer,
+                        in_handshake ? " during the TLS handshake" : "", c->neterr);
+        return LM_ERR_RESET;
+    }
+    if (ret == MBEDTLS_ERR_SSL_CONN_EOF) {
+        lm_tp_set_error(&c->t, "%s closed the connection %s", c->t.peer,
+                        in_handshake ? "during the TLS handshake (does it accept this client "
+                                       "and TLS version?)"
+                                     : "in the middle of a TLS record");
+        return LM_ERR_RESET;
+    }
+    if (ret == MBEDTLS_ERR_NET_RECV_FAILED || ret == MBEDTLS_ERR_NET_SEND_FAILED) {
+        lm_tp_set_error(&c->t, "%s", c->neterr[0] ? c->neterr : "network error");
+        return LM_ERR;
+    }
+    tls_strerror(ret, msg, sizeof msg);
+    if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+        lm_tp_set_error(&c->t, "%s refused the TLS session: %s", c->t.peer, msg);
+    else
+        lm_tp_set_error(&c->t, "TLS error with %s: %s", c->t.peer, msg);
+    return LM_ERR_TLS;
+}
+
+/* ==== after the handshake ==== */
+
+/* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256" -> "ECDHE-ECDSA-AES128-GCM-SHA256",
+ * "TLS1-3-AES-128-GCM-SHA256" -> "TLS_AES_128_GCM_SHA256": the names people
+ * know from OpenSSL and Wireshark. */
+static void suite_name(const char *mb, char *out, size_t outlen)
+{
+    const char *with;
+    if (strncmp(mb, "TLS1-3-", 7) == 0) {
+        size_t i = 0;
+        i += (size_t)snprintf(out, outlen, "TLS_");
+        for (const char *s = mb + 7; *s && i + 1 < outlen; s++)
+            out[i++] = *s == '-' ? '_' : *s;
+        out[i < outlen ? i : outlen - 1] = '\0';
+        return;
+    }
+    if (strncmp(mb, "TLS-", 4) != 0 || !(with = strstr(mb, "-WITH-"))) {
+        snprintf(out, outlen, "%s", mb);
+        return;
+    }
+    const char *ciph = with + 6;
+    const char *tail = ciph;
+    const char *alg = "";
+    if (strncmp(ciph, "AES-128-", 8) == 0) {
+        alg = "AES128-";
+        tail = ciph + 8;
+    } else if (strncmp(ciph, "AES-256-", 8) == 0) {
+        alg = "AES256-";
+        tail = ciph + 8;
+    } else if (strcmp(ciph, "CHACHA20-POLY1305-SHA256") == 0) {
+        tail = "CHACHA20-POLY1305";
+    }
+    snprintf(out, outlen, "%.*s-%s%s", (int)(with - (mb + 4)), mb + 4, alg, tail);
+}
+
+/* Take the session this client just got and keep it for the next connect
+ * to the same host (replacing the previous one). */
+static void save_session(tls_conn *c, mbedtls_ssl_session *s)
+{
+    lm_tls_config *cfg = c->cfg;
+    mtx_lock(&cfg->lock);
+    mbedtls_ssl_session_free(&cfg->last);
+    cfg->last = *s; /* moves ownership of the session's buffers */
+    cfg->has_last = 1;
+    snprintf(cfg->last_host, sizeof cfg->last_host, "%s", c->host);
+    mtx_unlock(&cfg->lock);
+    mbedtls_ssl_session_init(s);
+}
+
+/* A TLS 1.3 ticket arrived (3.x): keep it for the next connection. */
+static void save_ticket(tls_conn *c)
+{
+    mbedtls_ssl_session s;
+    mbedtls_ssl_session_init(&s);
+    if (mbedtls_ssl_get_session(&c->ssl, &s) == 0)
+        save_session(c, &s);
+    mbedtls_ssl_session_free(&s);
+}
+
+/* Fill the transport's description, verification and resumption state,
+ * and the counters, once the handshake is over. */
+static void after_handshake(tls_conn *c)
+{
+    lm_tls_config *cfg = c->cfg;
+    char suite[64];
+    const char *ver = mbedtls_ssl_get_version(&c->ssl);
+    const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&c->ssl);
+    int tls13 = lm_compat_is_tls13(&c->ssl);
+
+    c->handshake_done = 1;
+    c->t.secure = 1;
+    suite_name(mbedtls_ssl_get_ciphersuite(&c->ssl), suite, sizeof suite);
+    snprintf(c->t.desc, sizeof c->t.desc, "TLS %s %s", strncmp(ver, "TLSv", 4) == 0 ? ver + 4 : ver,
+             suite);
+    c->t.verified = cfg->authmode != MBEDTLS_SSL_VERIFY_NONE && peer &&
+                    mbedtls_ssl_get_verify_result(&c->ssl) == 0;
+    c->t.peer_cn[0] = '\0';
+    if (cfg->is_server && c->t.verified)
+        cert_cn(peer, c->t.peer_cn, sizeof c->t.peer_cn);
+
+    if (cfg->is_server) {
+        c->t.resumed = c->srv_resumed;
+    } else if (tls13) {
+        /* A resumed TLS 1.3 handshake carries no certificate; the session
+         * to save comes later, with the server's ticket. */
+        c->t.resumed = c->offered && !c->cert_seen && cfg->authmode != MBEDTLS_SSL_VERIFY_NONE;
+    } else {
+        mbedtls_ssl_session s;
+        mbedtls_ssl_session_init(&s);
+        if (mbedtls_ssl_get_session(&c->ssl, &s) == 0) {
+            c->t.resumed = c->offered && memcmp(LM_COMPAT_SESSION_MASTER(&s), c->offered_master,
+                                                sizeof c->offered_master) == 0;
+            save_session(c, &s);
+        }
+        mbedtls_ssl_session_free(&s);
+    }
+    atomic_fetch_add(&cfg->handshakes, 1);
+    if (c->t.resumed)
+        atomic_fetch_add(&cfg->resumed, 1);
+}
+
+/* ==== transport operations ==== */
+
+static int tls_handshake(lm_transport *t)
+{
+    tls_conn *c = (tls_conn *)t;
+    if (c->handshake_done)
+        return LM_OK;
+    if (c->no_host) {
+        lm_tp_set_error(t, "no host name to check the certificate of %s against", t->peer);
+        return LM_ERR_CONFIG;
+    }
+    tls_current = c;
+    int ret = mbedtls_ssl_handshake(&c->ssl);
+    tls_current = NULL;
+    if (ret != 0)
+        return map_error(c, ret, 1);
+    after_handshake(c);
+    return LM_OK;
+}
+
+/* EOF from the peer: clean between records, a cut inside one. */
+static long eof_result(tls_conn *c)
+{
+    if (c->hdr_have == 0 && c->rec_left == 0)
+        return 0;
+    return map_error(c, MBEDTLS_ERR_SSL_CONN_EOF, 0);
+}
+
+static long tls_read(lm_transport *t, void *buf, size_t len)
+{
+    tls_conn *c = (tls_conn *)t;
+    if (!c->handshake_done) {
+        int hs = tls_handshake(t);
+        if (hs != LM_OK)
+            return hs;
+    }
+    if (len > INT_MAX)
+        len = INT_MAX;
+    for (;;) {
+        int ret = mbedtls_ssl_read(&c->ssl, buf, len);
+        if (ret > 0)
+            return ret;
+        if (ret == LM_COMPAT_ERR_NEW_TICKET) {
+            save_ticket(c);
+            continue;
+        }
+        if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+            return 0;
+        if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF)
+            return eof_result(c);
+        return map_error(c, ret, 0);
+    }
+}
+
+/* mbedTLS has already encrypted the bytes of an interrupted write and wants
+ * the very same call again; the caller guarantees those bytes are still at
+ * the head of buf, and we supply the length. */
+static long tls_write(lm_transport *t, const void *buf, size_t len)
+{
+    tls_conn *c = (tls_conn *)t;
+    if (!c->handshake_done) {
+        int hs = tls_handshake(t);
+        if (hs != LM_OK)
+            return hs;
+    }
+    if (c->pending_write) {
+        if (len < c->pending_write) {
+            lm_tp_set_error(t, "internal error: TLS write retried with %zu bytes, not %zu", len,
+                            c->pending_write);
+            return LM_ERR;
+        }
+        len = c->pending_write;
+    }
+    if (len > INT_MAX)
+        len = INT_MAX;
+    for (;;) {
+        int ret = mbedtls_ssl_write(&c->ssl, buf, len);
+        if (ret >= 0) {
+            c->pending_write = 0;
+            return ret;
+        }
+        if (ret == LM_COMPAT_ERR_NEW_TICKET) {
+            save_ticket(c);
+            continue;
+        }
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+            c->pending_write = len;
+        return map_error(c, ret, 0);
+    }
+}
+
+static size_t tls_pending(lm_transport *t)
+{
+    return mbedtls_ssl_get_bytes_avail(&((tls_conn *)t)->ssl);
+}
+
+static int tls_shutdown(lm_transport *t)
+{
+    tls_conn *c = (tls_conn *)t;
+    if (!c->handshake_done)
+        return LM_OK;
+    int ret = mbedtls_ssl_close_notify(&c->ssl);
+    if (ret == 0)
+        return LM_OK;
+    return map_error(c, ret, 0);
+}
+
+static void tls_destroy(lm_transport *t)
+{
+    tls_conn *c = (tls_conn *)t;
+    mbedtls_ssl_free(&c->ssl);
+    inner_put(c->inner);
+    lm_net_close(t->sock);
+    free(c);
+}
+
+static const lm_transport_ops tls_ops = {
+    .kind = "tls",
+    .handshake = tls_handshake,
+    .read = tls_read,
+    .write = tls_write,
+    .pending = tls_pending,
+    .shutdown = tls_shutdown,
+    .destroy = tls_destroy,
+};
+
+lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host)
+{
+    tls_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        lm_net_close(s);
+        return NULL;
+    }
+    c->t.ops = &tls_ops;
+    c->t.sock = s;
+    c->cfg = cfg;
+    c->first_byte = -1;
+    snprintf(c->t.peer, sizeof c->t.peer, "%s", peer ? peer : "?");
+    snprintf(c->t.desc, sizeof c->t.desc, "TLS (handshake not done)");
+    snprintf(c->host, sizeof c->host, "%s", host ? host : "");
+    c->inner = inner_get(cfg);
+    mbedtls_ssl_init(&c->ssl);
+    if (mbedtls_ssl_setup(&c->ssl, &c->inner->conf) != 0)
+        goto fail;
+    mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+    mbedtls_ssl_set_verify(&c->ssl, verify_cb, c);
+    if (cfg->keylog)
+        LM_COMPAT_KEYLOG_SSL(&c->ssl, cfg);
+
+    if (!cfg->is_server) {
+        if (cfg->authmode != MBEDTLS_SSL_VERIFY_NONE && !c->host[0])
+            c->no_host = 1;
+        if (c->host[0]) {
+            c->ip_len = parse_ip(c->host, c->ip);
+            /* An IP is never sent as SNI; on 2.28 it is matched by verify_cb
+             * since the library would compare it with DNS names only. */
+            if (c->ip_len && !LM_COMPAT_LIB_MATCHES_IP_SAN)
+                c->ip_check = cfg->authmode != MBEDTLS_SSL_VERIFY_NONE;
+            else if (mbedtls_ssl_set_hostname(&c->ssl, c->host) != 0)
+                goto fail;
+        }
+        mtx_lock(&cfg->lock);
+        if (cfg->has_last && strcmp(cfg->last_host, c->host) == 0 &&
+            mbedtls_ssl_set_session(&c->ssl, &cfg->last) == 0) {
+            c->offered = 1;
+            memcpy(c->offered_master, LM_COMPAT_SESSION_MASTER(&cfg->last),
+                   sizeof c->offered_master);
+        }
+        mtx_unlock(&cfg->lock);
+    }
+    return &c->t;
+fail:
+    mbedtls_ssl_free(&c->ssl);
+    inner_put(c->inner);
+    lm_net_close(s);
+    free(c);
+    return NULL;
+}

@@ -1,0 +1,66 @@
+/* lanmsg TLS backend for builds without mbedTLS (-DLANMSG_WITH_TLS=OFF).
+ *
+ * Same interface, no TLS: configuration fails with one line saying how to
+ * get a TLS build, so --tls on a plain-only build is a clear error at
+ * start-up rather than a link failure or a silent plain connection. */
+#include <stdio.h>
+
+#include "lanmsg/tls.h"
+
+int lm_tls_available(void)
+{
+    return 0;
+}
+
+const char *lm_tls_library(void)
+{
+    return "none (built without TLS)";
+}
+
+int lm_tls_has_tls13(void)
+{
+    return 0;
+}
+
+lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errlen, int *code)
+{
+    (void)o;
+    if (err && errlen)
+        snprintf(err, errlen,
+                 "this build has no TLS: install libmbedtls-dev and rebuild with "
+                 "-DLANMSG_WITH_TLS=ON");
+    if (code)
+        *code = LM_ERR_CONFIG;
+    return NULL;
+}
+
+void lm_tls_config_free(lm_tls_config *cfg)
+{
+    (void)cfg;
+}
+
+int lm_tls_config_reload(lm_tls_config *cfg, char *err, size_t errlen)
+{
+    (void)cfg;
+    if (err && errlen)
+        snprintf(err, errlen, "this build has no TLS");
+    return LM_ERR_CONFIG;
+}
+
+/* No config can exist, so this is never reached with a real one; the
+ * socket is still ours to close, as the interface promises. */
+lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host)
+{
+    (void)cfg;
+    (void)peer;
+    (void)host;
+    lm_net_close(s);
+    return NULL;
+}
+
+void lm_tls_get_stats(lm_tls_config *cfg, lm_tls_stats *out)
+{
+    (void)cfg;
+    out->handshakes = 0;
+    out->resumed = 0;
+}
