@@ -291,6 +291,10 @@ static void server_sans(const struct options *o, const char *dir, int keep_old, 
 static int prepare_dir(const char *dir)
 {
     struct stat st;
+    if (strlen(dir) > CG_MAX_PATH - 128) {
+        complain(LM_M_CERTGEN_ERR_DIR, dir, strerror(ENAMETOOLONG));
+        return -1;
+    }
     if (stat(dir, &st) == 0) {
         if (S_ISDIR(st.st_mode))
             return 0;

@@ -180,9 +180,13 @@ int cg_time_parse(const char *s, char out[CG_TIME_LEN])
     return 0;
 }
 
+/* main refuses an --out long enough to truncate here; an empty path is the
+ * belt to those braces (every use of it then fails cleanly). */
 void cg_path(char *out, size_t len, const char *dir, const char *name)
 {
-    snprintf(out, len, "%s/%s", dir, name);
+    int n = snprintf(out, len, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= len)
+        out[0] = '\0';
 }
 
 int cg_file_exists(const char *dir, const char *name)
@@ -345,7 +349,7 @@ static int install_pair(struct cg_ctx *cg, const char *dir, const char *base, co
 {
     char key[CG_MAX_PATH], crt[CG_MAX_PATH], key_tmp[CG_MAX_PATH + 16], crt_tmp[CG_MAX_PATH + 16];
     char bak[CG_MAX_PATH + 16];
-    char name[CG_MAX_PATH];
+    char name[128];
     int have_bak = 0;
 
     snprintf(name, sizeof(name), "%s.key", base);
