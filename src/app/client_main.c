@@ -155,7 +155,27 @@ static int run_messages(lm_client *cl)
     /* Replies: auto rule in line mode, one read per reply in raw mode. */
     lm_framer_init(&f, o->framing == LM_FRAMING_RAW ? LM_FRAMING_RAW : LM_FRAMING_AUTO,
                    LM_DEFAULT_MAX_LINE);
-    if (o->message || o->nwords || lm_stdin_is_tty()) {
+    if (!o->message && !o->nwords && !lm_stdin_is_tty()) {
+        /* Scripted use: each stdin line is a message. An empty stdin (as
+         * under a service manager or CI) falls back to the default. */
+        char *line = NULL;
+        size_t cap = 0;
+        long n = lm_read_line(&line, &cap, stdin);
+        int any = n >= 0;
+        while (rc == LM_EXIT_OK && n >= 0) {
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                line[--n] = '\0';
+            rc = exchange(cl, &f, line, (size_t)n);
+            if (rc == LM_EXIT_OK)
+                n = lm_read_line(&line, &cap, stdin);
+        }
+        free(line);
+        if (any) {
+            lm_framer_free(&f);
+            return rc;
+        }
+    }
+    {
         char joined[LM_DEFAULT_MAX_LINE];
         const char *msg = o->message ? o->message : DEFAULT_MESSAGE;
         if (!o->message && o->nwords) {
@@ -172,16 +192,6 @@ static int run_messages(lm_client *cl)
             msg = joined;
         }
         rc = exchange(cl, &f, msg, strlen(msg));
-    } else {
-        char *line = NULL;
-        size_t cap = 0;
-        long n;
-        while (rc == LM_EXIT_OK && (n = (long)lm_read_line(&line, &cap, stdin)) >= 0) {
-            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                line[--n] = '\0';
-            rc = exchange(cl, &f, line, (size_t)n);
-        }
-        free(line);
     }
     lm_framer_free(&f);
     return rc;

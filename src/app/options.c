@@ -86,8 +86,7 @@ int lm_arg_seconds(lm_args *a, const char *name, const char *v, int *out_ms)
     errno = 0;
     x = strtod(v, &end);
     if (errno || end == v || *end || x < 0 || x > 86400.0 * 30) {
-        snprintf(a->err, sizeof a->err, "%s %s: not a number of seconds (e.g. 10 or 0.5)", name,
-                 v);
+        snprintf(a->err, sizeof a->err, "%s %s: not a number of seconds (e.g. 10 or 0.5)", name, v);
         return -1;
     }
     *out_ms = (int)(x * 1000.0 + 0.5);

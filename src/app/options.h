@@ -10,9 +10,9 @@
 typedef struct lm_args {
     int argc;
     char **argv;
-    int i;          /* index of the argument being looked at */
+    int i; /* index of the argument being looked at */
     const char *prog;
-    char err[256];  /* set when an option is malformed */
+    char err[256]; /* set when an option is malformed */
 } lm_args;
 
 void lm_args_init(lm_args *a, int argc, char **argv, const char *prog);

@@ -12,7 +12,6 @@
 #include "lanmsg/text.h"
 #include "options.h"
 
-
 typedef struct server_opts {
     lm_server_config cfg;
     lm_tls_options tls;

@@ -139,12 +139,39 @@ void lm_conn_fail(lm_conn *c, const char *reason)
  * Accessors
  * ==================================================================== */
 
-const char *lm_conn_peer(const lm_conn *c) { return c->peer; }
-const char *lm_conn_transport(const lm_conn *c) { return c->tp ? c->tp->desc : "?"; }
-int lm_conn_secure(const lm_conn *c) { return c->tp && c->tp->secure; }
-const char *lm_conn_cert_name(const lm_conn *c) { return c->tp ? c->tp->peer_cn : ""; }
-uint64_t lm_conn_id(const lm_conn *c) { return c->id; }
-int lm_conn_line_mode(const lm_conn *c) { return lm_framer_wants_newline(&c->framer); }
-void *lm_conn_data(const lm_conn *c) { return c->svc_data; }
-void lm_conn_set_data(lm_conn *c, void *data) { c->svc_data = data; }
-size_t lm_conn_queued(const lm_conn *c) { return c->out_len; }
+const char *lm_conn_peer(const lm_conn *c)
+{
+    return c->peer;
+}
+const char *lm_conn_transport(const lm_conn *c)
+{
+    return c->tp ? c->tp->desc : "?";
+}
+int lm_conn_secure(const lm_conn *c)
+{
+    return c->tp && c->tp->secure;
+}
+const char *lm_conn_cert_name(const lm_conn *c)
+{
+    return c->tp ? c->tp->peer_cn : "";
+}
+uint64_t lm_conn_id(const lm_conn *c)
+{
+    return c->id;
+}
+int lm_conn_line_mode(const lm_conn *c)
+{
+    return lm_framer_wants_newline(&c->framer);
+}
+void *lm_conn_data(const lm_conn *c)
+{
+    return c->svc_data;
+}
+void lm_conn_set_data(lm_conn *c, void *data)
+{
+    c->svc_data = data;
+}
+size_t lm_conn_queued(const lm_conn *c)
+{
+    return c->out_len;
+}

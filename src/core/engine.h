@@ -42,8 +42,8 @@ struct lm_conn {
     char reason_buf[320];
     void *svc_data;
     char peer[LM_ADDR_MAX];
-    lm_conn *prev, *next;   /* all connections of the loop */
-    lm_conn *dirty_next;    /* flush list */
+    lm_conn *prev, *next; /* all connections of the loop */
+    lm_conn *dirty_next;  /* flush list */
 };
 
 /* conn.c: queue and flush */

@@ -16,19 +16,19 @@
 #include "engine.h"
 #include "lanmsg/text.h"
 
-#define READ_CHUNK 16384
-#define READ_BUDGET 64 /* reads per connection per turn, for fairness */
-#define TICK_MS 200    /* timer resolution and longest poll wait */
-#define CLOSE_GRACE_MS 3000
-#define MAX_OVER_LIMIT 64 /* "server full" connections allowed in flight */
+#define READ_CHUNK           16384
+#define READ_BUDGET          64  /* reads per connection per turn, for fairness */
+#define TICK_MS              200 /* timer resolution and longest poll wait */
+#define CLOSE_GRACE_MS       3000
+#define MAX_OVER_LIMIT       64 /* "server full" connections allowed in flight */
 #define TLS_RECORD_HANDSHAKE 0x16
 
 struct lm_loop {
     lm_server *srv;
     lm_poller *poller;
     lm_conn *head;
-    lm_conn *dirty;   /* connections to flush or reap this turn */
-    int listening;    /* listener registered with this poller */
+    lm_conn *dirty; /* connections to flush or reap this turn */
+    int listening;  /* listener registered with this poller */
     uint64_t accept_paused_until;
     uint64_t last_tick;
     pthread_t thread;
@@ -72,11 +72,26 @@ void lm_server_config_defaults(lm_server_config *cfg)
     cfg->threads = 1;
 }
 
-size_t lm_loop_max_output(const lm_loop *l) { return l->srv->cfg.max_output; }
-const lm_server_config *lm_server_get_config(const lm_server *srv) { return &srv->cfg; }
-int lm_server_port(const lm_server *srv) { return srv->port; }
-const char *lm_server_address(const lm_server *srv) { return srv->address; }
-lm_server *lm_conn_server(const lm_conn *c) { return c->loop->srv; }
+size_t lm_loop_max_output(const lm_loop *l)
+{
+    return l->srv->cfg.max_output;
+}
+const lm_server_config *lm_server_get_config(const lm_server *srv)
+{
+    return &srv->cfg;
+}
+int lm_server_port(const lm_server *srv)
+{
+    return srv->port;
+}
+const char *lm_server_address(const lm_server *srv)
+{
+    return srv->address;
+}
+lm_server *lm_conn_server(const lm_conn *c)
+{
+    return c->loop->srv;
+}
 
 /* ======================================================================
  * Connection bookkeeping
@@ -226,8 +241,7 @@ static void conn_open(lm_conn *c)
     c->t_active = lm_now_ms();
     if (c->over_limit) {
         char line[128];
-        int n = snprintf(line, sizeof line,
-                         "error: server is full (%d clients); try again later\n",
+        int n = snprintf(line, sizeof line, "error: server is full (%d clients); try again later\n",
                          srv->cfg.max_clients);
         lm_conn_send_raw(c, line, (size_t)n);
         lm_info(LM_M_SRV_FULL, c->peer, srv->cfg.max_clients);

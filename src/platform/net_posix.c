@@ -31,7 +31,7 @@
 #define LM_USE_EPOLL 1
 #endif
 
-#define FD(s) ((int)(s))
+#define FD(s)    ((int)(s))
 #define SOCK(fd) ((lm_sock)(unsigned)(fd))
 
 /* ======================================================================
@@ -44,7 +44,10 @@ static void set_err(char *err, size_t errlen, const char *what, int code)
         snprintf(err, errlen, "%s: %s", what, strerror(code));
 }
 
-const char *lm_os_strerror(int code) { return strerror(code); }
+const char *lm_os_strerror(int code)
+{
+    return strerror(code);
+}
 
 /* "1.2.3.4:80" or "[::1]:80"; IPv4-mapped IPv6 shown as plain IPv4 so logs
  * read the same whichever socket family accepted the client. */
@@ -83,7 +86,9 @@ int lm_net_init(char *err, size_t errlen)
     return LM_OK;
 }
 
-void lm_net_cleanup(void) {}
+void lm_net_cleanup(void)
+{
+}
 
 int lm_net_set_nonblocking(lm_sock s, int on)
 {
@@ -297,9 +302,8 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
                      "cannot connect to %s:%s: timed out (check the address and any firewall)",
                      host, port);
         else if (saved == ENETUNREACH || saved == EHOSTUNREACH)
-            snprintf(err, errlen,
-                     "cannot connect to %s:%s: %s (check the address and the network)", host, port,
-                     strerror(saved));
+            snprintf(err, errlen, "cannot connect to %s:%s: %s (check the address and the network)",
+                     host, port, strerror(saved));
         else {
             char what[160];
             snprintf(what, sizeof what, "cannot connect to %s:%s", host, port);
@@ -313,8 +317,7 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
     return LM_OK;
 }
 
-int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char *err,
-                         size_t errlen)
+int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char *err, size_t errlen)
 {
     struct addrinfo hints, *res = NULL;
     int rc, fd;
@@ -409,7 +412,10 @@ long lm_net_send(lm_sock s, const void *buf, size_t len, char *err, size_t errle
     return io_result(n, LM_WANT_WRITE, err, errlen, "send failed");
 }
 
-void lm_net_shutdown_write(lm_sock s) { shutdown(FD(s), SHUT_WR); }
+void lm_net_shutdown_write(lm_sock s)
+{
+    shutdown(FD(s), SHUT_WR);
+}
 
 void lm_net_close(lm_sock s)
 {
@@ -468,7 +474,10 @@ uint64_t lm_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-uint64_t lm_now_ms(void) { return lm_now_us() / 1000u; }
+uint64_t lm_now_ms(void)
+{
+    return lm_now_us() / 1000u;
+}
 
 /* ======================================================================
  * Poller: epoll on Linux, poll() elsewhere
@@ -518,7 +527,10 @@ int lm_poller_mod(lm_poller *p, lm_sock s, int events, void *udata)
     return epoll_ctl(p->ep, EPOLL_CTL_MOD, FD(s), &ev) == 0 ? LM_OK : LM_ERR;
 }
 
-void lm_poller_del(lm_poller *p, lm_sock s) { epoll_ctl(p->ep, EPOLL_CTL_DEL, FD(s), NULL); }
+void lm_poller_del(lm_poller *p, lm_sock s)
+{
+    epoll_ctl(p->ep, EPOLL_CTL_DEL, FD(s), NULL);
+}
 
 int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms)
 {
@@ -544,7 +556,10 @@ struct lm_poller {
     size_t n, cap;
 };
 
-lm_poller *lm_poller_new(void) { return calloc(1, sizeof(lm_poller)); }
+lm_poller *lm_poller_new(void)
+{
+    return calloc(1, sizeof(lm_poller));
+}
 
 void lm_poller_free(lm_poller *p)
 {
@@ -618,7 +633,8 @@ int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms)
             continue;
         evs[k].udata = p->udata[i];
         evs[k].events = (r & (POLLIN | POLLHUP) ? LM_EV_READ : 0) |
-                        (r & POLLOUT ? LM_EV_WRITE : 0) | (r & (POLLERR | POLLNVAL) ? LM_EV_ERROR : 0);
+                        (r & POLLOUT ? LM_EV_WRITE : 0) |
+                        (r & (POLLERR | POLLNVAL) ? LM_EV_ERROR : 0);
         k++;
     }
     return k;
@@ -676,7 +692,10 @@ long lm_raise_fd_limit(long want)
     return (long)rl.rlim_cur;
 }
 
-int lm_stdin_is_tty(void) { return isatty(STDIN_FILENO); }
+int lm_stdin_is_tty(void)
+{
+    return isatty(STDIN_FILENO);
+}
 
 int lm_file_mode(const char *path, char *err, size_t errlen)
 {

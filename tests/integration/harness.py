@@ -1,0 +1,187 @@
+"""Shared helpers for lanmsg's integration tests.
+
+Tests start the real lanmsg-server on an ephemeral port (--port 0), read the
+port from its "listening on" line, and run the real lanmsg-client, third-party
+peers (openssl, socat, nc) or small Python sockets against it. Everything is
+on loopback and every wait has a time limit.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BIN = os.environ.get("LANMSG_BIN", os.path.join(os.path.dirname(__file__), "../../build/bin"))
+SERVER = os.path.join(BIN, "lanmsg-server")
+CLIENT = os.path.join(BIN, "lanmsg-client")
+CERTGEN = os.path.join(BIN, "lanmsg-certgen")
+ENV = dict(os.environ, LANG="C", LC_ALL="C", LC_MESSAGES="C")
+ENV.pop("SSLKEYLOGFILE", None)
+
+_failures = []
+
+
+def check(cond, what, detail=""):
+    """Record one expectation; the test fails at the end if any failed."""
+    if cond:
+        print("ok   - " + what)
+    else:
+        print("FAIL - " + what + ("\n       " + detail.replace("\n", "\n       ") if detail else ""))
+        _failures.append(what)
+    return cond
+
+
+def done():
+    if _failures:
+        print("%d check(s) failed" % len(_failures))
+        sys.exit(1)
+    print("all checks passed")
+    sys.exit(0)
+
+
+class Server:
+    """A running lanmsg-server whose output is collected in the background."""
+
+    def __init__(self, *args, host="127.0.0.1", cwd=None, env=None, expect_start=True):
+        cmd = [SERVER, "--host", host, "--port", "0"] + list(args)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     cwd=cwd, env=env or ENV, text=True, errors="replace")
+        self.lines = []
+        self.err_lines = []
+        self._lock = threading.Lock()
+        self.port = None
+        started = threading.Event()
+
+        def pump(stream, sink, is_out):
+            for line in stream:
+                with self._lock:
+                    sink.append(line.rstrip("\n"))
+                if is_out and self.port is None:
+                    m = re.search(r"listening on .*:(\d+) ", line)
+                    if m:
+                        self.port = int(m.group(1))
+                        started.set()
+            if is_out:
+                started.set()
+
+        self._t = [threading.Thread(target=pump, args=(self.proc.stdout, self.lines, True), daemon=True),
+                   threading.Thread(target=pump, args=(self.proc.stderr, self.err_lines, False), daemon=True)]
+        for t in self._t:
+            t.start()
+        started.wait(15)
+        if expect_start and self.port is None:
+            self.stop()
+            raise RuntimeError("server did not start: %s" % "\n".join(self.err_lines + self.lines))
+
+    def output(self):
+        with self._lock:
+            return "\n".join(self.lines)
+
+    def errors(self):
+        with self._lock:
+            return "\n".join(self.err_lines)
+
+    def wait_for(self, pattern, timeout=10):
+        """Wait until a stdout line matches the regex; return the match or None."""
+        end = time.time() + timeout
+        while time.time() < end:
+            with self._lock:
+                for line in self.lines:
+                    m = re.search(pattern, line)
+                    if m:
+                        return m
+            time.sleep(0.02)
+        return None
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for t in self._t:
+            t.join(2)
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def client(*args, input=None, timeout=20, cwd=None, env=None):
+    """Run lanmsg-client to completion."""
+    if input is None:
+        input = ""  # an empty, non-terminal stdin, as under CI
+    return subprocess.run([CLIENT] + [str(a) for a in args], input=input, capture_output=True,
+                          text=True, errors="replace", timeout=timeout, cwd=cwd, env=env or ENV)
+
+
+def run(cmd, input=None, timeout=20, **kw):
+    return subprocess.run(cmd, input=input, capture_output=True, text=True, errors="replace",
+                          timeout=timeout, env=kw.pop("env", ENV), **kw)
+
+
+def free_port():
+    """A port that was free a moment ago (for third-party servers that
+    cannot report an ephemeral one)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, host="127.0.0.1", timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Certs:
+    """A fresh directory of certificates made with lanmsg-certgen."""
+
+    def __init__(self, *extra):
+        self.dir = tempfile.mkdtemp(prefix="lanmsg-certs-")
+        r = run([CERTGEN, "--out", self.dir, "--client", "alice", "--client", "bob",
+                 "--client", "carol"] + list(extra))
+        if r.returncode != 0:
+            raise RuntimeError("lanmsg-certgen failed: " + r.stderr + r.stdout)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def server_args(self):
+        return ["--tls", "--cert", self.path("server.crt"), "--key", self.path("server.key"),
+                "--ca", self.path("ca.crt")]
+
+    def client_args(self, user=None):
+        a = ["--tls", "--ca", self.path("ca.crt")]
+        if user:
+            a += ["--cert", self.path(user + ".crt"), "--key", self.path(user + ".key")]
+        return a
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def one_line_error(stderr):
+    """Errors must be one line (warnings such as --insecure may precede)."""
+    lines = [l for l in stderr.strip().splitlines() if l.strip()]
+    return len(lines) == 1
