@@ -44,8 +44,10 @@ serve c && connect -verify_hostname localhost
 check "s_client verifies the server for host localhost" handshake_ok
 serve c && connect -verify_ip 127.0.0.1
 check "s_client verifies the server for IP 127.0.0.1" handshake_ok
-serve c && connect -verify_hostname "$(hostname)"
-check "s_client verifies the server for this host's name" handshake_ok
+if grep -qE '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' <<<"$(hostname)"; then
+    serve c && connect -verify_hostname "$(hostname)"
+    check "s_client verifies the server for this host's name" handshake_ok
+fi
 serve c -Verify 1 -verify_return_error -CAfile c/ca.crt && connect -verify_hostname localhost -cert c/alice.crt -key c/alice.key
 check "mutual TLS with alice's certificate" handshake_ok
 
