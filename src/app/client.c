@@ -92,9 +92,9 @@ int lm_client_connect(lm_client *cl, const lm_client_opts *o)
     char err[512];
     int rc, code;
 
-    memset(cl, 0, sizeof *cl);
     cl->o = o;
-    if (o->use_tls) {
+    cl->tp = NULL;
+    if (o->use_tls && !cl->tls) {
         lm_tls_options t = o->tls;
         t.is_server = 0;
         if (!t.ca_file && !t.insecure)
@@ -203,6 +203,11 @@ void lm_client_close(lm_client *cl)
         lm_tp_destroy(cl->tp);
         cl->tp = NULL;
     }
+}
+
+void lm_client_free(lm_client *cl)
+{
+    lm_client_close(cl);
     lm_tls_config_free(cl->tls);
     cl->tls = NULL;
 }

@@ -17,6 +17,7 @@ typedef struct lm_client_opts {
     const char *servername;
     lm_framing framing; /* LINE or RAW */
     int timeout_ms;     /* connect, handshake and reply limit */
+    int repeat;         /* connections made one after the other (>= 1) */
     const char *message;
     char **words;
     int nwords;
@@ -33,7 +34,9 @@ typedef struct lm_client {
 } lm_client;
 
 /* Connect as the options say and print the "connected" line. Returns an
- * exit code (LM_EXIT_OK on success). */
+ * exit code (LM_EXIT_OK on success). `cl` starts zeroed; connecting again
+ * after lm_client_close reuses the TLS configuration and offers the last
+ * session for resumption. */
 int lm_client_connect(lm_client *cl, const lm_client_opts *o);
 /* Blocking write of everything, within the time limit: LM_OK or a code. */
 int lm_client_write_all(lm_client *cl, const char *buf, size_t len);
@@ -44,8 +47,10 @@ long lm_client_read(lm_client *cl, void *buf, size_t len);
 int lm_client_more_ready(lm_client *cl);
 /* Print the error for a failed read/write and return the exit code. */
 int lm_client_fail(lm_client *cl, int code);
-/* close_notify (TLS), close, free. */
+/* close_notify (TLS) and close the connection. */
 void lm_client_close(lm_client *cl);
+/* Close, and free the TLS configuration. */
+void lm_client_free(lm_client *cl);
 /* Portable getline: returns the length, or -1 at end of input. */
 long lm_read_line(char **line, size_t *cap, FILE *in);
 

@@ -64,6 +64,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
                 snprintf(a.err, sizeof a.err, "--framing %s: unknown mode (use line or raw)", v);
         } else if (lm_arg_value(&a, "--timeout", &v)) {
             lm_arg_seconds(&a, "--timeout", v, &o->timeout_ms);
+        } else if (lm_arg_value(&a, "--repeat", &v)) {
+            long n;
+            if (lm_arg_int(&a, "--repeat", v, 1, 1000000, &n) == 0)
+                o->repeat = (int)n;
         } else if (lm_arg_value(&a, "-m|--message", &v)) {
             o->message = v;
         } else if (a.argv[a.i][0] == '-' && a.argv[a.i][1] != '\0') {
@@ -88,20 +92,29 @@ static int parse(lm_client_opts *o, int argc, char **argv)
 
 typedef struct reply_ctx {
     int got;
+    int refused; /* exit code when the server answered "error: ..." */
     const lm_client_opts *o;
+    const char *peer;
 } reply_ctx;
 
+/* Print one reply. A reply starting with "error: " is the server refusing
+ * something (TLS required, message too long, server full): it goes to
+ * stderr and makes the exit status non-zero. */
 static int on_reply(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
 {
     reply_ctx *r = ctx;
     char shown[4096];
     (void)kind;
     lm_escape(shown, sizeof shown, msg, len);
-    if (r->o->verbose >= 0)
-        lm_info(LM_M_CLI_REPLY, shown);
-    else
-        printf("%s\n", shown); /* -q: just the reply, for scripts */
     r->got = 1;
+    if (len >= 7 && memcmp(msg, "error: ", 7) == 0) {
+        r->refused = strstr(shown, "requires TLS") ? LM_EXIT_TLS : LM_EXIT_RUNTIME;
+        lm_warn(LM_M_CLI_SERVER_ERROR, r->peer, shown);
+    } else if (r->o->verbose >= 0) {
+        lm_info(LM_M_CLI_REPLY, shown);
+    } else {
+        printf("%s\n", shown); /* -q: just the reply, for scripts */
+    }
     return 1; /* one reply per message */
 }
 
@@ -110,11 +123,15 @@ static int on_reply(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
  * arrived once nothing more is immediately readable. */
 static int read_reply(lm_client *cl, lm_framer *f)
 {
-    reply_ctx r = {0, cl->o};
+    reply_ctx r = {0, 0, cl->o, cl->peer};
     char buf[16384];
 
-    if (lm_framer_partial(f) && (lm_framer_idle(f, on_reply, &r), r.got))
-        return LM_EXIT_OK;
+    if (lm_framer_partial(f)) {
+        /* Replies left over from an earlier read come first. */
+        lm_framer_push(f, "", 0, on_reply, &r);
+        if (!r.got && !lm_client_more_ready(cl))
+            lm_framer_idle(f, on_reply, &r);
+    }
     while (!r.got) {
         long n = lm_client_read(cl, buf, sizeof buf);
         if (n == 0) {
@@ -131,14 +148,25 @@ static int read_reply(lm_client *cl, lm_framer *f)
         if (!r.got && !lm_client_more_ready(cl))
             lm_framer_idle(f, on_reply, &r);
     }
-    return LM_EXIT_OK;
+    return r.refused ? r.refused : LM_EXIT_OK;
 }
 
+/* Send one message and wait for its reply. The newline goes out in the same
+ * write as the text: a server using the auto rule would otherwise see the
+ * text alone first and take it for a tutorial-style raw message. */
 static int exchange(lm_client *cl, lm_framer *f, const char *msg, size_t len)
 {
-    int rc = lm_client_write_all(cl, msg, len);
-    if (rc == LM_OK && cl->o->framing != LM_FRAMING_RAW)
-        rc = lm_client_write_all(cl, "\n", 1);
+    int line = cl->o->framing != LM_FRAMING_RAW, rc;
+    char *buf = malloc(len + 1);
+
+    if (!buf) {
+        lm_warn(LM_M_OUT_OF_MEMORY);
+        return LM_EXIT_RUNTIME;
+    }
+    memcpy(buf, msg, len);
+    buf[len] = '\n';
+    rc = lm_client_write_all(cl, buf, len + (line ? 1u : 0u));
+    free(buf);
     if (rc != LM_OK)
         return lm_client_fail(cl, rc);
     return read_reply(cl, f);
@@ -202,13 +230,14 @@ int main(int argc, char **argv)
     lm_client_opts o;
     lm_client cl;
     char err[256];
-    int rc;
+    int rc, i;
 
     memset(&o, 0, sizeof o);
     o.host = "127.0.0.1";
     o.port = "5000";
     o.framing = LM_FRAMING_LINE;
     o.timeout_ms = 10000;
+    o.repeat = 1;
     lm_log_set_program("lanmsg-client");
     lm_lang_init(NULL);
     rc = parse(&o, argc, argv);
@@ -222,11 +251,16 @@ int main(int argc, char **argv)
         return LM_EXIT_RUNTIME;
     }
     lm_signals_install(NULL, NULL); /* SIGPIPE only: Ctrl-C just ends us */
-    rc = lm_client_connect(&cl, &o);
-    if (rc != LM_EXIT_OK)
-        return rc;
-    rc = run_messages(&cl);
-    lm_client_close(&cl);
+    memset(&cl, 0, sizeof cl);
+    rc = LM_EXIT_OK;
+    /* --repeat reconnects, resuming the TLS session (see -v). */
+    for (i = 0; i < o.repeat && rc == LM_EXIT_OK; i++) {
+        rc = lm_client_connect(&cl, &o);
+        if (rc == LM_EXIT_OK)
+            rc = run_messages(&cl);
+        lm_client_close(&cl);
+    }
+    lm_client_free(&cl);
     lm_net_cleanup();
     return rc;
 }
