@@ -22,6 +22,13 @@
 #include <psa/crypto.h>
 #endif
 
+/* Resumption is part of the design, not an option: say so at build time. */
+#if !defined(MBEDTLS_SSL_TICKET_C) || !defined(MBEDTLS_SSL_CACHE_C) ||                             \
+    !defined(MBEDTLS_SSL_SESSION_TICKETS) || !defined(MBEDTLS_X509_CRT_PARSE_C)
+#error                                                                                             \
+    "lanmsg needs mbedTLS built with SSL_TICKET_C, SSL_CACHE_C, SSL_SESSION_TICKETS and X509_CRT_PARSE_C"
+#endif
+
 #if defined(MBEDTLS_SSL_PROTO_TLS1_3)
 #define LM_COMPAT_HAVE_TLS13 1
 #else
@@ -38,9 +45,10 @@
 
 /* 3.x key parsing and pair checking take an RNG (for blinding). */
 #if LM_MBEDTLS_3
-#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng)                                           \
+#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng)                                            \
     mbedtls_pk_parse_keyfile((pk), (path), NULL, (rng), (prng))
-#define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng) mbedtls_pk_check_pair((pub), (prv), (rng), (prng))
+#define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng)                                               \
+    mbedtls_pk_check_pair((pub), (prv), (rng), (prng))
 #else
 #define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng) mbedtls_pk_parse_keyfile((pk), (path), NULL)
 #define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng)    mbedtls_pk_check_pair((pub), (prv))
@@ -105,13 +113,13 @@ static inline int lm_compat_is_tls13(const mbedtls_ssl_context *ssl)
 static inline void lm_compat_conf_groups(mbedtls_ssl_config *conf)
 {
 #if LM_MBEDTLS_3
-    static const uint16_t groups[] = {MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
-                                      MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-                                      MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
-                                      MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
+    static const uint16_t groups[] = {
+        MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+        MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
     mbedtls_ssl_conf_groups(conf, groups);
 #else
-    static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+    static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519,
+                                                  MBEDTLS_ECP_DP_SECP256R1,
                                                   MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
     mbedtls_ssl_conf_curves(conf, curves);
 #endif
@@ -127,7 +135,7 @@ static inline void lm_compat_conf_tls13(mbedtls_ssl_config *conf, int is_server)
     mbedtls_ssl_conf_tls13_key_exchange_modes(
         conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
                   MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
-#if defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED) &&                             \
+#if defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED) &&                              \
     defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
     if (!is_server)
         mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
@@ -161,8 +169,7 @@ static void tls_keylog_write(void *p, const char *label, const unsigned char *cl
 static void lm_compat_keylog_cb(void *p, mbedtls_ssl_key_export_type type,
                                 const unsigned char *secret, size_t secret_len,
                                 const unsigned char client_random[32],
-                                const unsigned char server_random[32],
-                                mbedtls_tls_prf_types prf)
+                                const unsigned char server_random[32], mbedtls_tls_prf_types prf)
 {
     const char *label = NULL;
     (void)server_random;
@@ -196,7 +203,7 @@ static void lm_compat_keylog_cb(void *p, mbedtls_ssl_key_export_type type,
 }
 #define LM_COMPAT_KEYLOG_CONF(conf, p) ((void)(conf), (void)(p))
 #define LM_COMPAT_KEYLOG_SSL(ssl, p)   mbedtls_ssl_set_export_keys_cb((ssl), lm_compat_keylog_cb, (p))
-#else
+#elif defined(MBEDTLS_SSL_EXPORT_KEYS)
 static int lm_compat_keylog_cb(void *p, const unsigned char *ms, const unsigned char *kb,
                                size_t maclen, size_t keylen, size_t ivlen,
                                const unsigned char client_random[32],
@@ -214,6 +221,9 @@ static int lm_compat_keylog_cb(void *p, const unsigned char *ms, const unsigned 
 #define LM_COMPAT_KEYLOG_CONF(conf, p)                                                             \
     mbedtls_ssl_conf_export_keys_ext_cb((conf), lm_compat_keylog_cb, (p))
 #define LM_COMPAT_KEYLOG_SSL(ssl, p) ((void)(ssl), (void)(p))
+#else /* a 2.28 built without MBEDTLS_SSL_EXPORT_KEYS: no key log */
+#define LM_COMPAT_KEYLOG_CONF(conf, p) ((void)(conf), (void)(p))
+#define LM_COMPAT_KEYLOG_SSL(ssl, p)   ((void)(ssl), (void)(p))
 #endif
 
 /* 2.28 matches a host name against dNSName SANs and the CN only, never
