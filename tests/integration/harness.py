@@ -7,6 +7,7 @@ on loopback and every wait has a time limit.
 """
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -49,6 +50,8 @@ class Server:
 
     def __init__(self, *args, host="127.0.0.1", cwd=None, env=None, expect_start=True):
         cmd = [SERVER, "--host", host, "--port", "0"] + list(args)
+        # LANMSG_WRAP runs the server under a tool, e.g. valgrind (.ci/hardening.sh).
+        cmd = shlex.split(os.environ.get("LANMSG_WRAP", "")) + cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=cwd, env=env or ENV, text=True, errors="replace")
         self.lines = []
