@@ -136,6 +136,33 @@ def run(cmd, input=None, timeout=20, **kw):
                           timeout=timeout, env=kw.pop("env", ENV), **kw)
 
 
+def talk(cmd, send, pattern, timeout=15):
+    """Start a peer that does not exit on its own (openssl s_client, ...),
+    send it `send` on stdin, and collect its stdout until `pattern` shows up
+    or the time runs out. Returns the output seen."""
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, env=ENV)
+    out = []
+
+    def reader():
+        for line in iter(p.stdout.readline, b""):
+            out.append(line.decode("utf-8", "replace"))
+            if re.search(pattern, out[-1]):
+                break
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        p.stdin.write(send.encode())
+        p.stdin.flush()
+    except OSError:
+        pass
+    t.join(timeout)
+    p.kill()
+    p.wait()
+    return "".join(out)
+
+
 def free_port():
     """A port that was free a moment ago (for third-party servers that
     cannot report an ephemeral one)."""
