@@ -9,10 +9,10 @@ refuse() {
     local what=$1 want=$2 word=$3
     shift 3
     local before
-    before=$(cd c 2>/dev/null && ls -la --time-style=+%s . | sort; sum ./* 2>/dev/null)
+    before=$(cd c 2>/dev/null && ls -lA --time-style=+%s . | sort; sum ./* 2>/dev/null)
     gen "$@"
     local after
-    after=$(cd c 2>/dev/null && ls -la --time-style=+%s . | sort; sum ./* 2>/dev/null)
+    after=$(cd c 2>/dev/null && ls -lA --time-style=+%s . | sort; sum ./* 2>/dev/null)
     if [ "$RC" -eq "$want" ] && [ "$(lines err)" -eq 1 ] && grep -qF -- "$word" err &&
         [ "$before" = "$after" ] && no_tmp .; then
         ok "$what (exit $RC: $(cat err))"
