@@ -8,12 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat_client.h"
 #include "client.h"
 #include "lanmsg/framing.h"
 #include "lanmsg/text.h"
 #include "options.h"
 
 #define DEFAULT_MESSAGE "Olá servidor!"
+
+/* --chat and --nick: the interactive chat client (chat_client.c). */
+static int chat_mode;
+static const char *chat_nick;
 
 /* ======================================================================
  * Options
@@ -68,6 +73,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
             long n;
             if (lm_arg_int(&a, "--repeat", v, 1, 1000000, &n) == 0)
                 o->repeat = (int)n;
+        } else if (lm_arg_flag(&a, "--chat")) {
+            chat_mode = 1;
+        } else if (lm_arg_value(&a, "--nick", &v)) {
+            chat_nick = v;
         } else if (lm_arg_value(&a, "-m|--message", &v)) {
             o->message = v;
         } else if (a.argv[a.i][0] == '-' && a.argv[a.i][1] != '\0') {
@@ -228,11 +237,12 @@ static int run_messages(lm_client *cl)
 int main(int argc, char **argv)
 {
     lm_client_opts o;
-    lm_client cl;
+    lm_client cl, cl0;
     char err[256];
     int rc, i;
 
     memset(&o, 0, sizeof o);
+    memset(&cl0, 0, sizeof cl0);
     o.host = "127.0.0.1";
     o.port = "5000";
     o.framing = LM_FRAMING_LINE;
@@ -249,6 +259,17 @@ int main(int argc, char **argv)
     if (lm_net_init(err, sizeof err) != LM_OK) {
         lm_warn(LM_M_PLAIN, err);
         return LM_EXIT_RUNTIME;
+    }
+    if (chat_mode) {
+        /* Chat: Ctrl-C leaves cleanly (close_notify, exit 0). */
+        static volatile sig_atomic_t stop;
+        lm_signals_install(&stop, NULL);
+        rc = lm_client_connect(&cl0, &o);
+        if (rc == LM_EXIT_OK)
+            rc = lm_chat_run(&cl0, chat_nick, &stop);
+        lm_client_free(&cl0);
+        lm_net_cleanup();
+        return rc;
     }
     lm_signals_install(NULL, NULL); /* SIGPIPE only: Ctrl-C just ends us */
     memset(&cl, 0, sizeof cl);
