@@ -22,12 +22,14 @@
 #define CLOSE_GRACE_MS       3000
 #define MAX_OVER_LIMIT       64 /* "server full" connections allowed in flight */
 #define TLS_RECORD_HANDSHAKE 0x16
+#define DETECT_SILENCE_MS    1000 /* --allow-plain: a silent client is a plain one */
 
 struct lm_loop {
     lm_server *srv;
     lm_poller *poller;
     lm_conn *head;
     lm_conn *dirty; /* connections to flush or reap this turn */
+    int nagain;     /* connections with input left after their budget */
     int listening;  /* listener registered with this poller */
     uint64_t accept_paused_until;
     uint64_t last_tick;
@@ -133,6 +135,8 @@ static void conn_free(lm_conn *c)
     lm_sock s = c->tp ? c->tp->sock : c->sock;
 
     lm_poller_del(l->poller, s);
+    if (c->again)
+        l->nagain--;
     if (c->opened && srv->cfg.service->on_close)
         srv->cfg.service->on_close(srv->svc_state, c);
     if (c->opened)
@@ -192,7 +196,10 @@ static void conn_read(lm_conn *c)
     lm_loop *l = c->loop;
     int i;
 
-    c->again = 0;
+    if (c->again) {
+        c->again = 0;
+        l->nagain--;
+    }
     for (i = 0; i < READ_BUDGET && c->state == CS_OPEN; i++) {
         long n = lm_tp_read(c->tp, l->scratch, sizeof l->scratch);
         if (n > 0) {
@@ -217,8 +224,10 @@ static void conn_read(lm_conn *c)
         }
         return;
     }
-    if (i == READ_BUDGET && c->state == CS_OPEN)
-        c->again = 1;
+    if (i == READ_BUDGET && c->state == CS_OPEN) {
+        c->again = 1; /* more may be buffered (TLS) without the socket showing it */
+        l->nagain++;
+    }
     if (c->state == CS_OPEN) {
         size_t partial = lm_framer_partial(&c->framer);
         if (!partial)
@@ -484,7 +493,17 @@ static void check_timers(lm_loop *l, uint64_t now)
 
     for (c = l->head; c; c = c->next) {
         const char *why = NULL;
-        if (c->state == CS_DETECT || c->state == CS_HANDSHAKE) {
+        if (c->state == CS_DETECT && cfg->allow_plain && now - c->t_start > DETECT_SILENCE_MS) {
+            /* Every TLS client speaks first (ClientHello). One that stays
+             * silent is a plain client waiting for the server, such as a
+             * chat client that has not typed yet: serve it as plain. */
+            c->tp = lm_plain_new(c->sock, c->peer);
+            if (!c->tp)
+                why = "out of memory";
+            else
+                conn_open(c);
+            lm_conn_mark_dirty(c);
+        } else if (c->state == CS_DETECT || c->state == CS_HANDSHAKE) {
             if (cfg->handshake_timeout_ms > 0 &&
                 now - c->t_start > (uint64_t)cfg->handshake_timeout_ms)
                 why = "handshake timeout";
@@ -512,15 +531,10 @@ static void loop_turn(lm_loop *l, int timeout_ms)
 {
     lm_server *srv = l->srv;
     lm_event evs[128];
-    int n, i, again = 0;
+    int n, i, again = l->nagain > 0;
     lm_conn *c;
     uint64_t now;
 
-    for (c = l->head; c; c = c->next)
-        if (c->again) {
-            again = 1;
-            break;
-        }
     n = lm_poller_wait(l->poller, evs, 128, again ? 0 : timeout_ms);
     for (i = 0; i < n; i++) {
         if (evs[i].udata == &listener_tag) {

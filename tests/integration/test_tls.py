@@ -122,6 +122,15 @@ try:
               and s.wait_for(r"connection from .* \(TLS 1\.") is not None,
               "--allow-plain logs which transport each client used", s.output())
         check("--allow-plain" in s.errors(), "--allow-plain warns at start", s.errors())
+        # a plain client that waits before speaking (a chat client that has
+        # not typed yet) is not mistaken for a stalled TLS handshake
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        time.sleep(1.5)
+        c.sendall(b"late\n")
+        data = c.makefile("rb").readline()
+        c.close()
+        check(data == b"Mensagem recebida\n", "--allow-plain serves a plain client that speaks late",
+              repr(data))
 
     # mutual TLS required
     with Server(*certs.server_args(), "--require-client-cert", "-v") as s:
