@@ -1,0 +1,59 @@
+"""Chat over plain TCP: names, order per sender, commands, and the service
+refusing a configuration it cannot serve."""
+import time
+
+from chatlib import Chat, Raw, harness
+from harness import Server, check, done, run
+
+# -- --threads > 1 is refused at start, in one line ----------------------------
+r = run([harness.SERVER, "--service", "chat", "--threads", "2", "--port", "0"], timeout=10)
+check(r.returncode != 0, "chat with --threads 2 does not start", r.stdout + r.stderr)
+check("--threads 2 is not supported (use --threads 1)" in r.stderr and harness.one_line_error(r.stderr),
+      "... and says why in one line", r.stderr)
+
+with Server("--service", "chat") as s:
+    a = Chat(s.port, "--nick", "ann")
+    a.wait_for(r"^\* welcome")
+    b = Chat(s.port, "--nick", "ben")
+    check(a.wait_for(r"^\* guest-\d+ is now known as ben$") is not None, "ann sees ben pick his name",
+          a.output() + a.errors())
+    check(b.wait_for(r"^\* welcome, you are guest-\d+ \(plain\); 1 other is here") is not None,
+          "a plain-only server does not mark plain clients", b.output())
+
+    # per-sender order over many lines
+    n = 300
+    for i in range(n):
+        a.say("line %d" % i)
+    check(b.wait_for(r"^<ann> line %d$" % (n - 1), timeout=20) is not None, "ben gets all of ann's lines",
+          b.output()[-500:])
+    got = [l for l in b.output().splitlines() if l.startswith("<ann> line ")]
+    check(got == ["<ann> line %d" % i for i in range(n)], "per sender, lines arrive in order and once")
+
+    a.say("//etc/passwd is a path")
+    check(b.wait_for(r"^<ann> /etc/passwd is a path$") is not None, "// sends a line starting with /")
+    a.say("/me")
+    check(a.wait_for(r"^error: usage: /me action$") is not None, "a missing argument is an error")
+    a.say("/msg ben")
+    check(a.wait_for(r"^error: usage: /msg NAME text$") is not None, "/msg without text is an error")
+
+    # a raw client (nc-style) gets whole lines even before it speaks
+    r = Raw(s.port)
+    check(r.wait_for(r"^\* welcome, you are guest-\d+ \(plain\); 2 others are here"),
+          "a silent raw client gets the welcome as a line")
+    r.send("/nick ben\n")
+    check(r.wait_for(r"^error: the name ben is taken; pick another$"), "a taken name is refused")
+    r.send("/nick Ben\n")
+    check(r.wait_for(r"^error: the name Ben is taken"), "names are unique whatever the case")
+    r.send("x" * 70000 + "\n")
+    check(r.wait_for(r"^error: message too long"), "an over-long line is refused by the engine")
+    r.send("\x1b[31mred\n")
+    check(b.wait_for(r"^<guest-\d+> \\x1b\[31mred$") is not None,
+          "the client escapes control characters on the terminal", b.output()[-300:])
+    r.close()
+    check(a.wait_for(r"^\* guest-\d+ left$") is not None, "a raw client's leave is announced")
+    check(s.wait_for(r"\[chat\] guest-\d+ \(127\.0\.0\.1:\d+\) left") is not None, "the server logs the leave")
+    _f = harness._failures
+    check(a.finish() == 0 and b.finish() == 0, "Ctrl-D exits 0")
+    if _f:
+        print(s.output()[-2000:])
+done()
