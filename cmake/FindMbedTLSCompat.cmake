@@ -6,11 +6,31 @@
 add_library(lanmsg_mbedtls INTERFACE)
 add_library(lanmsg::mbedtls ALIAS lanmsg_mbedtls)
 
-find_package(MbedTLS CONFIG QUIET)
+# LANMSG_MBEDTLS_VERSION (e.g. 3.6) demands that version from the CMake
+# package, found through CMAKE_PREFIX_PATH (CI unpacks Debian trixie's 3.6
+# under the build folder): a system 2.28 must not be picked up instead.
+set(LANMSG_MBEDTLS_VERSION "" CACHE STRING "Require this mbedTLS version (CMake package), e.g. 3.6")
+if(LANMSG_MBEDTLS_VERSION)
+  find_package(MbedTLS ${LANMSG_MBEDTLS_VERSION} CONFIG REQUIRED)
+else()
+  find_package(MbedTLS CONFIG QUIET)
+endif()
 if(MbedTLS_FOUND)
   target_link_libraries(lanmsg_mbedtls INTERFACE MbedTLS::mbedtls MbedTLS::mbedx509
                                                  MbedTLS::mbedcrypto)
   set(LANMSG_MBEDTLS_HOW "CMake package ${MbedTLS_DIR} (${MbedTLS_VERSION})")
+  # The package's include directory must win over a system /usr/include that
+  # may hold another version's headers; the compat header checks that the
+  # headers compiled against are the version found here.
+  get_target_property(_lanmsg_mbedtls_inc MbedTLS::mbedtls INTERFACE_INCLUDE_DIRECTORIES)
+  if(_lanmsg_mbedtls_inc)
+    target_include_directories(lanmsg_mbedtls BEFORE INTERFACE ${_lanmsg_mbedtls_inc})
+  endif()
+  if(MbedTLS_VERSION MATCHES "^([0-9]+)\\.([0-9]+)")
+    math(EXPR _lanmsg_mbedtls_want "(${CMAKE_MATCH_1} << 24) | (${CMAKE_MATCH_2} << 16)"
+         OUTPUT_FORMAT HEXADECIMAL)
+    target_compile_definitions(lanmsg_mbedtls INTERFACE LANMSG_MBEDTLS_EXPECT=${_lanmsg_mbedtls_want})
+  endif()
 else()
   find_package(PkgConfig QUIET)
   if(PKG_CONFIG_FOUND)

@@ -5,6 +5,14 @@
 
 #include <mbedtls/version.h>
 
+/* The build found a CMake package of this major.minor version (see
+ * cmake/FindMbedTLSCompat.cmake); headers of another version, e.g. a system
+ * 2.28 in /usr/include shadowing a private 3.6, would build a mismatch. */
+#if defined(LANMSG_MBEDTLS_EXPECT) &&                                                              \
+    (MBEDTLS_VERSION_NUMBER & 0xFFFF0000) != (LANMSG_MBEDTLS_EXPECT)
+#error "mbedTLS headers differ from the library CMake found: put its include directory first"
+#endif
+
 #if MBEDTLS_VERSION_MAJOR >= 3
 #define LM_MBEDTLS_3 1
 #else

@@ -29,6 +29,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/md.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
@@ -42,7 +43,19 @@
  * period and accepts tickets from the previous key for as long again. */
 #define TLS_TICKET_LIFETIME_S 3600
 
+/* How many issued tickets the server remembers the client identity of (see
+ * "ticket identities" below); the oldest is forgotten first. */
+#define TLS_TICKET_IDS 256
+
 /* ==== state ==== */
+
+/* The verified client identity a ticket was issued to, keyed by the
+ * SHA-256 of the ticket as sent. */
+typedef struct tls_ticket_id {
+    unsigned char digest[32];
+    int used;
+    char cn[65];
+} tls_ticket_id;
 
 typedef struct tls_inner {
     atomic_int refs;
@@ -72,6 +85,9 @@ struct lm_tls_config {
     mbedtls_ssl_session last;
     int has_last;
     char last_host[256];
+    /* Server: identities of the clients recent tickets were issued to. */
+    tls_ticket_id ids[TLS_TICKET_IDS];
+    unsigned next_id;
 };
 
 typedef struct tls_conn {
@@ -88,7 +104,9 @@ typedef struct tls_conn {
     int cert_seen;   /* the verify callback ran in this handshake */
     int offered;     /* the client offered a saved session */
     unsigned char offered_master[48];
-    int srv_resumed; /* server: ticket or cache lookup succeeded */
+    int srv_resumed;    /* server: ticket or cache lookup succeeded */
+    char leaf_cn[65];   /* the CN of the peer's leaf certificate, as seen */
+    char ticket_cn[65]; /* server: the verified CN a resumed ticket carried */
     int handshake_done;
     /* Record framing as seen on the wire, to tell a clean EOF from a cut. */
     int first_byte; /* -1 until the peer sends anything */
@@ -543,6 +561,7 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     if (depth != 0)
         return 0;
     cert_names(crt, c->names, sizeof c->names);
+    cert_cn(crt, c->leaf_cn, sizeof c->leaf_cn);
     if (c->ip_check) {
         struct ip_match m = {c->ip, c->ip_len, 0};
         if (walk_san(crt, san_ip_cb, &m) != 0 || !m.found)
@@ -551,15 +570,86 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     return 0;
 }
 
-/* Server hooks: the shared ticket parser and session cache, wrapped so that
- * a successful lookup marks the connection being handshaken as resumed
- * (mbedTLS resumes exactly when these succeed, and has no public query). */
+/* ==== ticket identities ====
+ * A TLS 1.3 ticket from mbedTLS 3.6 does not carry the client's certificate,
+ * so a resumed mutual-TLS session would lose the client's name. The server
+ * remembers, for each ticket it issues to a verified client, that client's
+ * CN, keyed by the ticket's digest; a ticket that later decrypts and
+ * authenticates (only then) gets its CN back. The resumption key stays bound
+ * to the first handshake, so the identity is inherited, not guessed. */
+
+static int ticket_digest(const unsigned char *buf, size_t len, unsigned char out[32])
+{
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    return md ? mbedtls_md(md, buf, len, out) : -1;
+}
+
+/* The verified CN of the client this server connection talks to, or NULL:
+ * the certificate it showed in this handshake, or the one its ticket had. */
+static const char *verified_client_cn(tls_conn *c)
+{
+    if (c->ticket_cn[0])
+        return c->ticket_cn;
+    if (c->cert_seen && c->leaf_cn[0] && c->cfg->authmode != MBEDTLS_SSL_VERIFY_NONE &&
+        mbedtls_ssl_get_verify_result(&c->ssl) == 0)
+        return c->leaf_cn;
+    return NULL;
+}
+
+static void ticket_id_store(tls_conn *c, const unsigned char *ticket, size_t len)
+{
+    lm_tls_config *cfg = c->cfg;
+    const char *cn = verified_client_cn(c);
+    unsigned char d[32];
+    if (!cn || ticket_digest(ticket, len, d) != 0)
+        return;
+    mtx_lock(&cfg->lock);
+    tls_ticket_id *e = &cfg->ids[cfg->next_id++ % TLS_TICKET_IDS];
+    memcpy(e->digest, d, sizeof d);
+    snprintf(e->cn, sizeof e->cn, "%s", cn);
+    e->used = 1;
+    mtx_unlock(&cfg->lock);
+}
+
+static void ticket_id_find(tls_conn *c, const unsigned char d[32])
+{
+    lm_tls_config *cfg = c->cfg;
+    mtx_lock(&cfg->lock);
+    for (size_t i = 0; i < TLS_TICKET_IDS; i++) {
+        if (cfg->ids[i].used && memcmp(cfg->ids[i].digest, d, 32) == 0) {
+            snprintf(c->ticket_cn, sizeof c->ticket_cn, "%s", cfg->ids[i].cn);
+            break;
+        }
+    }
+    mtx_unlock(&cfg->lock);
+}
+
+/* Server hooks: the shared ticket writer and parser and session cache,
+ * wrapped so that a successful lookup marks the connection being
+ * handshaken as resumed (mbedTLS resumes exactly when these succeed, and
+ * has no public query), and so that tickets keep the client's identity. */
+static int ticket_write_hook(void *p_ticket, const mbedtls_ssl_session *session,
+                             unsigned char *start, const unsigned char *end, size_t *tlen,
+                             uint32_t *lifetime)
+{
+    int ret = mbedtls_ssl_ticket_write(p_ticket, session, start, end, tlen, lifetime);
+    if (ret == 0 && tls_current)
+        ticket_id_store(tls_current, start, *tlen);
+    return ret;
+}
+
 static int ticket_parse_hook(void *p_ticket, mbedtls_ssl_session *session, unsigned char *buf,
                              size_t len)
 {
+    unsigned char d[32];
+    /* Digest first: the parser decrypts in place. */
+    int have_digest = ticket_digest(buf, len, d) == 0;
     int ret = mbedtls_ssl_ticket_parse(p_ticket, session, buf, len);
-    if (ret == 0 && tls_current)
+    if (ret == 0 && tls_current) {
         tls_current->srv_resumed = 1;
+        if (have_digest)
+            ticket_id_find(tls_current, d);
+    }
     return ret;
 }
 
@@ -794,7 +884,7 @@ static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
         }
     }
     if (cfg->is_server) {
-        mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write, ticket_parse_hook,
+        mbedtls_ssl_conf_session_tickets_cb(conf, ticket_write_hook, ticket_parse_hook,
                                             &cfg->ticket);
         mbedtls_ssl_conf_session_cache(conf, &cfg->cache, cache_get_hook, mbedtls_ssl_cache_set);
     } else {
@@ -1176,6 +1266,11 @@ static void after_handshake(tls_conn *c)
     c->t.peer_cn[0] = '\0';
     if (cfg->is_server && c->t.verified)
         cert_cn(peer, c->t.peer_cn, sizeof c->t.peer_cn);
+    if (cfg->is_server && !peer && c->srv_resumed && c->ticket_cn[0]) {
+        /* A resumed TLS 1.3 session: the identity its ticket was issued to. */
+        c->t.verified = 1;
+        snprintf(c->t.peer_cn, sizeof c->t.peer_cn, "%s", c->ticket_cn);
+    }
 
     if (cfg->is_server) {
         c->t.resumed = c->srv_resumed;

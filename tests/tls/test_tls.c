@@ -232,10 +232,16 @@ static int client_run(lm_tls_config *cfg, const char *port, const char *host, lm
     if (rc == LM_OK) {
         CHECK(drive_write(t, "ping", 4) == 4);
         long n = drive_read(t, buf, sizeof buf);
-        CHECK(n == 9 && memcmp(buf, "pong:ping", 9) == 0);
-        CHECK(drive_shutdown(t) == LM_OK);
-        /* The server answers our close_notify with its own: a clean 0. */
-        CHECK(drive_read(t, buf, sizeof buf) == 0);
+        if (n < 0 && lm_tls_has_tls13()) {
+            /* TLS 1.3: the client's handshake ends before the server has
+             * judged the client's certificate; a refusal arrives here. */
+            rc = (int)n;
+        } else {
+            CHECK(n == 9 && memcmp(buf, "pong:ping", 9) == 0);
+            CHECK(drive_shutdown(t) == LM_OK);
+            /* The server answers our close_notify with its own: a clean 0. */
+            CHECK(drive_read(t, buf, sizeof buf) == 0);
+        }
     }
     *out = *t;
     lm_tp_destroy(t);
