@@ -526,15 +526,20 @@ static int stdin_pump_start(void)
     int fd;
     if (g_in_pipe_r != INVALID_HANDLE_VALUE)
         return 0;
-    g_in_real = GetStdHandle(STD_INPUT_HANDLE);
-    if (g_in_real == INVALID_HANDLE_VALUE || g_in_real == NULL)
+    /* Our own copy: replacing descriptor 0 below closes the original. */
+    if (!DuplicateHandle(GetCurrentProcess(), GetStdHandle(STD_INPUT_HANDLE), GetCurrentProcess(),
+                         &g_in_real, 0, FALSE, DUPLICATE_SAME_ACCESS))
         return -1;
     if (!CreatePipe(&g_in_pipe_r, &g_in_pipe_w, NULL, 1 << 16))
         return -1;
     fd = _open_osfhandle((intptr_t)g_in_pipe_r, _O_RDONLY | _O_BINARY);
     if (fd < 0 || _dup2(fd, 0) != 0) {
-        CloseHandle(g_in_pipe_r);
+        if (fd >= 0)
+            _close(fd); /* closes g_in_pipe_r too */
+        else
+            CloseHandle(g_in_pipe_r);
         CloseHandle(g_in_pipe_w);
+        CloseHandle(g_in_real);
         g_in_pipe_r = g_in_pipe_w = INVALID_HANDLE_VALUE;
         return -1;
     }

@@ -21,6 +21,30 @@ BIN = os.environ.get("LANMSG_BIN", os.path.join(os.path.dirname(__file__), "../.
 SERVER = os.path.join(BIN, "lanmsg-server")
 CLIENT = os.path.join(BIN, "lanmsg-client")
 CERTGEN = os.path.join(BIN, "lanmsg-certgen")
+
+
+def _exe_wrappers(prefix):
+    """LANMSG_EXE_PREFIX runs a Windows build (e.g. "wine", .ci/windows.sh):
+    each BIN/*.exe gets a script named like the POSIX program that execs the
+    prefix with it, so every call site keeps passing one path and signals
+    reach the program itself."""
+    import atexit
+    wrapdir = tempfile.mkdtemp(prefix="lanmsg-exe-")
+    atexit.register(shutil.rmtree, wrapdir, True)
+    for name in os.listdir(BIN):
+        if name.endswith(".exe"):
+            script = os.path.join(wrapdir, name[:-4])
+            with open(script, "w") as f:
+                f.write('#!/bin/sh\nexec %s %s "$@"\n'
+                        % (prefix, shlex.quote(os.path.abspath(os.path.join(BIN, name)))))
+            os.chmod(script, 0o755)
+    return wrapdir
+
+
+if os.environ.get("LANMSG_EXE_PREFIX"):
+    _WRAPDIR = _exe_wrappers(os.environ["LANMSG_EXE_PREFIX"])
+    SERVER, CLIENT, CERTGEN = (os.path.join(_WRAPDIR, n)
+                               for n in ("lanmsg-server", "lanmsg-client", "lanmsg-certgen"))
 ENV = dict(os.environ, LANG="C", LC_ALL="C", LC_MESSAGES="C")
 ENV.pop("SSLKEYLOGFILE", None)
 
@@ -106,6 +130,10 @@ class Server:
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:
+            if sig == signal.SIGTERM and os.environ.get("LANMSG_EXE_PREFIX"):
+                # Windows has no SIGTERM (wine lets it kill outright); its
+                # polite stop is Ctrl-C, which wine delivers from SIGINT.
+                sig = signal.SIGINT
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout)
