@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lanmsg/text.h"
+
 void lm_args_init(lm_args *a, int argc, char **argv, const char *prog)
 {
     a->argc = argc;
@@ -50,7 +52,7 @@ int lm_arg_value(lm_args *a, const char *names, const char **val)
         return 1;
     }
     if (a->i + 1 >= a->argc) {
-        snprintf(a->err, sizeof a->err, "option %s needs a value (see %s --help)", arg, a->prog);
+        lm_format(a->err, sizeof a->err, LM_M_OPT_NEEDS_VALUE, arg, a->prog);
         return 0;
     }
     *val = a->argv[++a->i];
@@ -60,8 +62,7 @@ int lm_arg_value(lm_args *a, const char *names, const char **val)
 void lm_arg_unknown(lm_args *a)
 {
     if (!a->err[0])
-        snprintf(a->err, sizeof a->err, "unknown option %s (see %s --help)", a->argv[a->i],
-                 a->prog);
+        lm_format(a->err, sizeof a->err, LM_M_OPT_UNKNOWN, a->argv[a->i], a->prog);
 }
 
 int lm_arg_int(lm_args *a, const char *name, const char *v, long lo, long hi, long *out)
@@ -71,8 +72,7 @@ int lm_arg_int(lm_args *a, const char *name, const char *v, long lo, long hi, lo
     errno = 0;
     x = strtol(v, &end, 10);
     if (errno || end == v || *end || x < lo || x > hi) {
-        snprintf(a->err, sizeof a->err, "%s %s: not a whole number from %ld to %ld", name, v, lo,
-                 hi);
+        lm_format(a->err, sizeof a->err, LM_M_OPT_NOT_INT, name, v, lo, hi);
         return -1;
     }
     *out = x;
@@ -86,7 +86,7 @@ int lm_arg_seconds(lm_args *a, const char *name, const char *v, int *out_ms)
     errno = 0;
     x = strtod(v, &end);
     if (errno || end == v || *end || x < 0 || x > 86400.0 * 30) {
-        snprintf(a->err, sizeof a->err, "%s %s: not a number of seconds (e.g. 10 or 0.5)", name, v);
+        lm_format(a->err, sizeof a->err, LM_M_OPT_NOT_SECONDS, name, v);
         return -1;
     }
     *out_ms = (int)(x * 1000.0 + 0.5);
@@ -97,8 +97,7 @@ int lm_arg_port(lm_args *a, const char *name, const char *v)
 {
     long p;
     if (lm_arg_int(a, name, v, 0, 65535, &p) != 0) {
-        snprintf(a->err, sizeof a->err, "%s %s: not a TCP port (use a number from 1 to 65535)",
-                 name, v);
+        lm_format(a->err, sizeof a->err, LM_M_OPT_NOT_PORT, name, v);
         return -1;
     }
     return 0;
@@ -116,7 +115,7 @@ int lm_arg_common(lm_args *a, const char **lang, int *verbose)
     }
     if (lm_arg_value(a, "--lang", lang)) {
         if (strcmp(*lang, "en") != 0 && strcmp(*lang, "pt") != 0)
-            snprintf(a->err, sizeof a->err, "--lang %s: unknown language (use en or pt)", *lang);
+            lm_format(a->err, sizeof a->err, LM_M_OPT_BAD_LANG, *lang);
         return 1;
     }
     return 0;

@@ -17,7 +17,9 @@ void lm_service_log_message(lm_conn *c, const char *msg, size_t len)
 {
     char shown[SHOW_MAX * 4 + 4];
     lm_escape(shown, sizeof shown, msg, len);
-    lm_info(LM_M_SRV_RECEIVED, lm_conn_peer(c), shown);
+    /* The peer twice: English names it before the message, Portuguese
+     * after (the tutorial's "Recebido: <message>"); see the catalog. */
+    lm_info(LM_M_SRV_RECEIVED, lm_conn_peer(c), shown, lm_conn_peer(c));
 }
 
 static void ack_message(void *state, lm_conn *c, const char *msg, size_t len)
