@@ -53,7 +53,8 @@ int lm_framer_push(lm_framer *f, const char *data, size_t len, lm_frame_fn fn, v
 int lm_framer_idle(lm_framer *f, lm_frame_fn fn, void *ctx);
 /* The peer closed its side: deliver a final line that had no newline. */
 int lm_framer_eof(lm_framer *f, lm_frame_fn fn, void *ctx);
-/* Bytes of an unfinished message held (0 when none): for line timeouts. */
+/* Bytes of an unfinished message held (0 when none): for line timeouts.
+ * While an overlong line is being discarded: max_len + 1, though none is held. */
 size_t lm_framer_partial(const lm_framer *f);
 /* 1 when outgoing messages need a trailing newline (line mode). */
 int lm_framer_wants_newline(const lm_framer *f);

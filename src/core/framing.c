@@ -321,8 +321,14 @@ int lm_framer_eof(lm_framer *f, lm_frame_fn fn, void *ctx)
     return rc;
 }
 
+/* A line being discarded is unfinished too, although nothing of it is held:
+ * report it as more than max_len, so that a line timeout also cuts a peer
+ * that trickles an endless overlong line (otherwise the count would be 0 and
+ * the timer would never start). */
 size_t lm_framer_partial(const lm_framer *f)
 {
+    if (f->discarding & FR_DISCARD)
+        return f->max_len + 1;
     return f->len;
 }
 

@@ -167,8 +167,10 @@ static void test_overlong_across_chunks(void)
     CHECK(push(&f, &r, "56789") == 0);
     /* Reported once, when the limit was passed, with the bytes seen then. */
     CHECK(r.n == 1 && is_overlong(&r, 0, 10));
-    /* While discarding, nothing is held. */
-    CHECK(no_buffer(&f));
+    /* While discarding, nothing is held, but the line still counts as
+     * unfinished (for --line-timeout). */
+    CHECK(f.buf == NULL && f.cap == 0 && f.len == 0);
+    CHECK(lm_framer_partial(&f) > 8);
     CHECK(push(&f, &r, "abcdefghijklmnop") == 0);
     CHECK(push(&f, &r, "qr\ngo") == 0);
     CHECK(r.n == 1);
@@ -179,6 +181,31 @@ static void test_overlong_across_chunks(void)
     CHECK(push(&f, &r, "789\nafter\n") == 0);
     CHECK(r.n == 4 && is_overlong(&r, 2, 10) && is_msg(&r, 3, "after"));
     CHECK(no_buffer(&f));
+    lm_framer_free(&f);
+}
+
+/* A peer trickling an endless overlong line: the framer must keep saying
+ * that a line is unfinished, or the server's --line-timeout never starts
+ * (tests/abuse/test_limits.py found this against the real server). */
+static void test_overlong_trickle_stays_partial(void)
+{
+    lm_framer f;
+    rec r = {0};
+    lm_framer_init(&f, LM_FRAMING_LINE, 8);
+    CHECK(push(&f, &r, "0123456789") == 0);
+    CHECK(r.n == 1 && is_overlong(&r, 0, 10));
+    for (int i = 0; i < 100; i++) {
+        CHECK(push(&f, &r, "z") == 0);
+        CHECK(lm_framer_partial(&f) > 0);
+    }
+    CHECK(push(&f, &r, "\n") == 0);
+    CHECK(r.n == 1 && no_buffer(&f));
+    /* The same in auto mode, before the first newline. */
+    lm_framer_free(&f);
+    lm_framer_init(&f, LM_FRAMING_AUTO, 8);
+    CHECK(push(&f, &r, "0123456789") == 0);
+    CHECK(push(&f, &r, "z") == 0);
+    CHECK(lm_framer_partial(&f) > 0);
     lm_framer_free(&f);
 }
 
@@ -399,6 +426,7 @@ int main(void)
     test_empty_lines();
     test_overlong_then_good();
     test_overlong_across_chunks();
+    test_overlong_trickle_stays_partial();
     test_raw();
     test_auto_tutorial_then_lines();
     test_auto_accumulates_until_newline();
