@@ -48,6 +48,14 @@ static int queue_append(lm_conn *c, const char *a, size_t alen, const char *b, s
 
     if (c->state != CS_OPEN && c->state != CS_HANDSHAKE)
         return LM_ERR;
+    /* Before calling a client slow, give it what its socket will take now.
+     * Without this, one turn of a fast sender (up to READ_BUDGET reads)
+     * fanned out by chat could fill the queue of a client that reads fine,
+     * because queues are otherwise flushed only at the end of the turn. */
+    if (c->out_len + alen + blen > limit && c->state == CS_OPEN && c->tp && c->out_len)
+        lm_conn_flush(c);
+    if (c->state == CS_DEAD)
+        return LM_ERR;
     if (c->out_len + alen + blen > limit) {
         snprintf(c->reason_buf, sizeof c->reason_buf,
                  "output queue full (%zu bytes): the client is not reading", c->out_len);

@@ -1,0 +1,49 @@
+"""Server robustness over TLS: a client that connects and sends nothing is
+dropped at --handshake-timeout while the others are served; a second
+connection resumes the TLS session (client and server say so with -v)."""
+import socket
+import time
+
+from chatlib import Chat, harness
+from harness import Certs, Server, check, client, done
+
+certs = Certs()
+try:
+    with Server("--service", "chat", "--handshake-timeout", "1", "-v", *certs.server_args()) as s:
+        silent = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        t0 = time.time()
+        a = Chat(s.port, *certs.client_args("alice"))
+        b = Chat(s.port, *certs.client_args("bob"))
+        check(a.wait_for(r"^\* bob joined") is not None, "others connect meanwhile", a.output() + a.errors())
+        b.say("served while a silent client waits")
+        check(a.wait_for(r"^<bob> served while a silent client waits$") is not None, "and are served")
+        try:
+            data = silent.recv(100)
+        except OSError:
+            data = b""
+        took = time.time() - t0
+        check(data == b"", "the silent client is closed by the server")
+        check(0.7 <= took <= 6, "... at the handshake timeout (1 s; took %.1f s)" % took)
+        check(s.wait_for(r"dropped before the handshake finished \(handshake timeout\)") is not None,
+              "the server logs why (-v)", s.output())
+        silent.close()
+        a.say("still fine")
+        check(b.wait_for(r"^<alice> still fine$") is not None, "the others go on")
+        a.finish()
+        b.finish()
+
+    # resumption, one-way TLS and mutual TLS
+    for who, extra in (("server-only TLS", []), ("mutual TLS", ["--require-client-cert"])):
+        with Server("-v", *(certs.server_args() + extra)) as s:
+            user = "alice" if extra else None
+            r = client("--port", s.port, *certs.client_args(user), "--repeat", "2", "-v", "-m", "hi")
+            check(r.returncode == 0, who + ": two connections succeed", r.stdout + r.stderr)
+            sessions = [l for l in r.stdout.splitlines() if "TLS session" in l]
+            check(len(sessions) == 2 and "TLS session new" in sessions[0] and
+                  "TLS session resumed" in sessions[1],
+                  who + ": the client says the second connection resumed its session", r.stdout)
+            check(s.wait_for(r"TLS session resumed, client certificate %s" % (user or "-")) is not None,
+                  who + ": the server's -v log shows the resumption", s.output())
+finally:
+    certs.cleanup()
+done()
