@@ -920,9 +920,12 @@ int lm_tls_available(void)
 
 /* The version this file was compiled against: the compat choices above
  * were made for it. A static string, safe from any thread. */
+/* The library and the protocol versions it can speak, as --version shows
+ * them: scripts and tests tell a TLS 1.3 build by ", TLS 1.3". */
 const char *lm_tls_library(void)
 {
-    return MBEDTLS_VERSION_STRING_FULL;
+    return LM_COMPAT_HAVE_TLS13 ? MBEDTLS_VERSION_STRING_FULL ", TLS 1.2, TLS 1.3"
+                                : MBEDTLS_VERSION_STRING_FULL ", TLS 1.2";
 }
 
 int lm_tls_has_tls13(void)
