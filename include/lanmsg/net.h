@@ -105,4 +105,25 @@ const char *lm_os_strerror(int code);
 /* Mode bits of a file (POSIX permission bits), or -1 with err set. */
 int lm_file_mode(const char *path, char *err, size_t errlen);
 
+/* ---- names, addresses and files for tools (lanmsg-certgen) ----
+ * Each returns 0, or -1 with errno set (C runtime codes, for strerror). */
+/* This machine's host name, NUL-terminated. */
+int lm_host_name(char *buf, size_t len);
+/* A numeric IPv4 or IPv6 address as bytes: returns 4 or 16, 0 if not one. */
+int lm_ip_parse(const char *text, unsigned char ip[16]);
+/* 4 or 16 address bytes as canonical text ("::1", not "::0001"). */
+void lm_ip_format(const unsigned char *ip, size_t iplen, char *buf, size_t len);
+/* 1 when something has this name, even a dangling symbolic link. */
+int lm_path_exists(const char *path);
+/* Make one directory (mode bits where the system has them). */
+int lm_make_dir(const char *path, int mode);
+/* Create path exclusively (EEXIST if it exists) with exactly `mode` where
+ * the system has modes, write data, flush it to disk and close. On failure
+ * nothing is left behind. */
+int lm_file_create(const char *path, const void *data, size_t len, int mode);
+/* A second name for a file; fails with EEXIST if `to` exists. */
+int lm_file_link(const char *from, const char *to);
+/* Rename `from` over `to`, replacing it in one step. */
+int lm_file_replace(const char *from, const char *to);
+
 #endif

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "lanmsg/error.h"
+#include "lanmsg/net.h"
 
 #ifndef LANMSG_VERSION
 #define LANMSG_VERSION "0.0.0"
@@ -267,7 +267,7 @@ static void server_sans(const struct options *o, const char *dir, int keep_old, 
         if (cg_parse_san(defaults[i], &s) == 0)
             add_san(sans, n, &s);
     }
-    if (gethostname(host, sizeof(host) - 1) == 0 && cg_parse_san(host, &s) == 0)
+    if (lm_host_name(host, sizeof(host)) == 0 && cg_parse_san(host, &s) == 0)
         add_san(sans, n, &s);
     if (keep_old) {
         char path[CG_MAX_PATH];
@@ -301,7 +301,7 @@ static int prepare_dir(const char *dir)
         complain(LM_M_CERTGEN_ERR_DIR, dir, strerror(ENOTDIR));
         return -1;
     }
-    if (mkdir(dir, 0755) != 0) {
+    if (lm_make_dir(dir, 0755) != 0) {
         complain(LM_M_CERTGEN_ERR_DIR, dir, strerror(errno));
         return -1;
     }

@@ -7,15 +7,11 @@
 
 #include "certgen.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ecp.h>
@@ -24,6 +20,7 @@
 
 #define LM_CERTGEN 1
 #include "../transport/mbedtls_compat.h"
+#include "lanmsg/net.h"
 
 #define CG_PEM_MAX    16384
 #define CG_EXT_MAX    4096
@@ -126,12 +123,10 @@ int cg_parse_san(const char *arg, struct cg_san *out)
     memset(out, 0, sizeof(*out));
     if (strlen(arg) >= sizeof(out->text))
         return -1;
-    if (inet_pton(AF_INET, arg, out->ip) == 1) {
+    int iplen = lm_ip_parse(arg, out->ip);
+    if (iplen != 0) {
         out->is_ip = 1;
-        out->ip_len = 4;
-    } else if (inet_pton(AF_INET6, arg, out->ip) == 1) {
-        out->is_ip = 1;
-        out->ip_len = 16;
+        out->ip_len = (size_t)iplen;
     } else if (cg_valid_dns_name(arg)) {
         /* Names compare case-insensitively; store them lower-case so
          * duplicates are easy to spot and the certificate reads cleanly. */
@@ -142,7 +137,7 @@ int cg_parse_san(const char *arg, struct cg_san *out)
         return -1;
     }
     /* Keep the canonical spelling, so "::0001" prints as "::1". */
-    inet_ntop(out->ip_len == 4 ? AF_INET : AF_INET6, out->ip, out->text, sizeof(out->text));
+    lm_ip_format(out->ip, out->ip_len, out->text, sizeof(out->text));
     return 0;
 }
 
@@ -192,9 +187,8 @@ void cg_path(char *out, size_t len, const char *dir, const char *name)
 int cg_file_exists(const char *dir, const char *name)
 {
     char path[CG_MAX_PATH];
-    struct stat st;
     cg_path(path, sizeof(path), dir, name);
-    return lstat(path, &st) == 0;
+    return lm_path_exists(path);
 }
 
 /* ---- DER for the extensions 2.28 cannot write ---- */
@@ -267,7 +261,7 @@ size_t cg_crt_sans(const mbedtls_x509_crt *crt, struct cg_san *out, size_t max)
             o->is_ip = 1;
             o->ip_len = s->buf.len;
             memcpy(o->ip, s->buf.p, s->buf.len);
-            inet_ntop(o->ip_len == 4 ? AF_INET : AF_INET6, o->ip, o->text, sizeof(o->text));
+            lm_ip_format(o->ip, o->ip_len, o->text, sizeof(o->text));
             n++;
         }
     }
@@ -300,39 +294,23 @@ static unsigned char *read_file(const char *path, size_t *len)
 }
 
 /* Write data to a fresh temporary file beside `final`, created exclusively
- * and then fchmod'ed, so the mode is exact whatever the umask. The name ends
+ * with an exact mode (lm_file_create), whatever the umask. The name ends
  * up in tmp; on failure nothing is left behind. */
 static int write_temp(struct cg_ctx *cg, const char *final, const unsigned char *data, size_t len,
-                      mode_t mode, char *tmp, size_t tmplen)
+                      int mode, char *tmp, size_t tmplen)
 {
-    int fd = -1;
-    for (int tries = 0; fd < 0 && tries < 8; tries++) {
+    int rc = -1;
+    errno = 0;
+    for (int tries = 0; rc != 0 && tries < 8; tries++) {
         unsigned char r[4];
         mbedtls_ctr_drbg_random(&cg->drbg, r, sizeof(r));
         snprintf(tmp, tmplen, "%s.tmp-%02x%02x%02x%02x", final, r[0], r[1], r[2], r[3]);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode);
-        if (fd < 0 && errno != EEXIST)
+        rc = lm_file_create(tmp, data, len, mode);
+        if (rc != 0 && errno != EEXIST)
             break;
     }
-    if (fd < 0) {
+    if (rc != 0) {
         cg_errf(cg, LM_M_CERTGEN_ERR_WRITE, final, strerror(errno));
-        return -1;
-    }
-    int ok = fchmod(fd, mode) == 0;
-    for (size_t off = 0; ok && off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        off += ok ? (size_t)w : 0;
-    }
-    ok = ok && fsync(fd) == 0;
-    int saved = errno;
-    if (close(fd) != 0)
-        ok = 0;
-    if (!ok) {
-        cg_errf(cg, LM_M_CERTGEN_ERR_WRITE, final, strerror(saved ? saved : errno));
-        unlink(tmp);
         return -1;
     }
     return 0;
@@ -362,47 +340,47 @@ static int install_pair(struct cg_ctx *cg, const char *dir, const char *base, co
         return -1;
     if (write_temp(cg, crt, (const unsigned char *)crt_pem, strlen(crt_pem), 0644, crt_tmp,
                    sizeof(crt_tmp)) != 0) {
-        unlink(key_tmp);
+        remove(key_tmp);
         return -1;
     }
     if (!replace) {
-        if (link(key_tmp, key) != 0) {
+        if (lm_file_link(key_tmp, key) != 0) {
             cg_errf(cg, LM_M_CERTGEN_ERR_WRITE, key, strerror(errno));
             goto fail;
         }
-        if (link(crt_tmp, crt) != 0) {
+        if (lm_file_link(crt_tmp, crt) != 0) {
             cg_errf(cg, LM_M_CERTGEN_ERR_WRITE, crt, strerror(errno));
-            unlink(key);
+            remove(key);
             goto fail;
         }
-        unlink(key_tmp);
-        unlink(crt_tmp);
+        remove(key_tmp);
+        remove(crt_tmp);
         return 0;
     }
     snprintf(bak, sizeof(bak), "%s.tmp-old", key);
-    unlink(bak);
-    have_bak = link(key, bak) == 0;
-    if (rename(key_tmp, key) != 0) {
+    remove(bak);
+    have_bak = lm_file_link(key, bak) == 0;
+    if (lm_file_replace(key_tmp, key) != 0) {
         cg_errf(cg, LM_M_CERTGEN_ERR_WRITE, key, strerror(errno));
         goto fail;
     }
-    if (rename(crt_tmp, crt) != 0) {
+    if (lm_file_replace(crt_tmp, crt) != 0) {
         cg_errf(cg, LM_M_CERTGEN_ERR_WRITE, crt, strerror(errno));
         if (have_bak)
-            rename(bak, key);
+            lm_file_replace(bak, key);
         else
-            unlink(key);
+            remove(key);
         have_bak = 0;
         goto fail;
     }
     if (have_bak)
-        unlink(bak);
+        remove(bak);
     return 0;
 fail:
     if (have_bak)
-        unlink(bak);
-    unlink(key_tmp);
-    unlink(crt_tmp);
+        remove(bak);
+    remove(key_tmp);
+    remove(crt_tmp);
     return -1;
 }
 
@@ -587,7 +565,7 @@ int cg_make_ca(struct cg_ctx *cg, const char *dir, time_t now, int replace)
     cg_time_fmt(now - CG_BACKDATE, ca.not_before);
     cg_time_fmt(now + (time_t)CG_CA_YEARS * 365 * 24 * 3600 + 3 * 24 * 3600, ca.not_after);
     /* The host name tells two LANs' CAs apart in a browser or a --list. */
-    if (gethostname(host, sizeof(host) - 1) == 0 && cg_valid_dns_name(host))
+    if (lm_host_name(host, sizeof(host)) == 0 && cg_valid_dns_name(host))
         snprintf(subject, sizeof(subject), "CN=lanmsg local CA %s,O=lanmsg", host);
     else
         snprintf(subject, sizeof(subject), "CN=lanmsg local CA,O=lanmsg");

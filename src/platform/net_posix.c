@@ -706,3 +706,84 @@ int lm_file_mode(const char *path, char *err, size_t errlen)
     }
     return (int)(st.st_mode & 07777);
 }
+
+/* ======================================================================
+ * Names, addresses and files for tools
+ * ==================================================================== */
+
+int lm_host_name(char *buf, size_t len)
+{
+    if (len == 0 || gethostname(buf, len - 1) != 0)
+        return -1;
+    buf[len - 1] = '\0';
+    return 0;
+}
+
+int lm_ip_parse(const char *text, unsigned char ip[16])
+{
+    if (inet_pton(AF_INET, text, ip) == 1)
+        return 4;
+    if (inet_pton(AF_INET6, text, ip) == 1)
+        return 16;
+    return 0;
+}
+
+void lm_ip_format(const unsigned char *ip, size_t iplen, char *buf, size_t len)
+{
+    if (!inet_ntop(iplen == 4 ? AF_INET : AF_INET6, ip, buf, (socklen_t)len) && len)
+        buf[0] = '\0';
+}
+
+int lm_path_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+int lm_make_dir(const char *path, int mode)
+{
+    return mkdir(path, (mode_t)mode);
+}
+
+/* O_EXCL then fchmod, so the mode is exact whatever the umask; fsync so a
+ * crash never leaves an empty key file behind a successful run. */
+int lm_file_create(const char *path, const void *data, size_t len, int mode)
+{
+    const char *p = data;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode), ok, saved;
+    if (fd < 0)
+        return -1;
+    ok = fchmod(fd, (mode_t)mode) == 0;
+    while (ok && len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        if (ok) {
+            p += w;
+            len -= (size_t)w;
+        }
+    }
+    ok = ok && fsync(fd) == 0;
+    saved = errno;
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (!ok) {
+        unlink(path);
+        errno = saved ? saved : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int lm_file_link(const char *from, const char *to)
+{
+    return link(from, to);
+}
+
+int lm_file_replace(const char *from, const char *to)
+{
+    return rename(from, to);
+}

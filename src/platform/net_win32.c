@@ -763,3 +763,138 @@ int lm_file_mode(const char *path, char *err, size_t errlen)
     }
     return (int)(st.st_mode & 0700);
 }
+
+/* ======================================================================
+ * Names, addresses and files for tools
+ * ==================================================================== */
+
+/* Win32 error codes as C runtime errno values, so tools print them with
+ * strerror like everything else about files. */
+static int errno_of(DWORD e)
+{
+    switch (e) {
+    case ERROR_FILE_EXISTS:
+    case ERROR_ALREADY_EXISTS:
+        return EEXIST;
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+        return ENOENT;
+    case ERROR_ACCESS_DENIED:
+    case ERROR_SHARING_VIOLATION:
+    case ERROR_LOCK_VIOLATION:
+        return EACCES;
+    case ERROR_DISK_FULL:
+        return ENOSPC;
+    case ERROR_FILENAME_EXCED_RANGE:
+        return ENAMETOOLONG;
+    default:
+        return EIO;
+    }
+}
+
+/* Tools call the address helpers without lm_net_init; Winsock counts
+ * start-ups, so one more that is never undone costs nothing. */
+static void wsa_once(void)
+{
+    static volatile LONG started;
+    if (InterlockedCompareExchange(&started, 1, 0) == 0) {
+        WSADATA wsa;
+        WSAStartup(MAKEWORD(2, 2), &wsa);
+    }
+}
+
+int lm_host_name(char *buf, size_t len)
+{
+    DWORD n = (DWORD)len;
+    if (len == 0 || !GetComputerNameExA(ComputerNameDnsHostname, buf, &n)) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int lm_ip_parse(const char *text, unsigned char ip[16])
+{
+    wsa_once();
+    if (inet_pton(AF_INET, text, ip) == 1)
+        return 4;
+    if (inet_pton(AF_INET6, text, ip) == 1)
+        return 16;
+    return 0;
+}
+
+void lm_ip_format(const unsigned char *ip, size_t iplen, char *buf, size_t len)
+{
+    wsa_once();
+    if (!inet_ntop(iplen == 4 ? AF_INET : AF_INET6, ip, buf, len) && len)
+        buf[0] = '\0';
+}
+
+int lm_path_exists(const char *path)
+{
+    return GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES;
+}
+
+int lm_make_dir(const char *path, int mode)
+{
+    (void)mode; /* the new directory inherits its parent's ACL */
+    return _mkdir(path);
+}
+
+/* Windows has no mode bits: the file inherits the folder's ACL (a user's
+ * profile is private by default). _commit is fsync. */
+int lm_file_create(const char *path, const void *data, size_t len, int mode)
+{
+    const char *p = data;
+    int fd, ok = 1, saved = 0;
+    (void)mode;
+    fd = _open(path, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT,
+               _S_IREAD | _S_IWRITE);
+    if (fd < 0)
+        return -1;
+    while (ok && len > 0) {
+        unsigned chunk = len > 1u << 30 ? 1u << 30 : (unsigned)len;
+        int w = _write(fd, p, chunk);
+        ok = w > 0;
+        if (ok) {
+            p += w;
+            len -= (size_t)w;
+        }
+    }
+    ok = ok && _commit(fd) == 0;
+    if (!ok)
+        saved = errno;
+    if (_close(fd) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (!ok) {
+        _unlink(path);
+        errno = saved ? saved : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+/* A hard link where the volume has them (NTFS); elsewhere (FAT, some
+ * network shares) an exclusive copy keeps the same "fails if it exists". */
+int lm_file_link(const char *from, const char *to)
+{
+    DWORD e;
+    if (CreateHardLinkA(to, from, NULL))
+        return 0;
+    e = GetLastError();
+    if (e != ERROR_ALREADY_EXISTS && e != ERROR_FILE_EXISTS && e != ERROR_FILE_NOT_FOUND &&
+        e != ERROR_PATH_NOT_FOUND && CopyFileA(from, to, TRUE))
+        return 0;
+    errno = errno_of(e);
+    return -1;
+}
+
+int lm_file_replace(const char *from, const char *to)
+{
+    if (MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+        return 0;
+    errno = errno_of(GetLastError());
+    return -1;
+}
