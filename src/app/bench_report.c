@@ -1,0 +1,391 @@
+/* lanmsg-bench output: the terminal table, JSON, CSV and an SVG chart.
+ *
+ * Every figure is kept as a number until here; this file only formats. Keys
+ * in JSON and CSV are stable English identifiers (scripts read them); labels
+ * come from the catalog (people read them). A missing figure (NAN) is "-"
+ * in the table, null in JSON and empty in CSV. */
+#include "bench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *col_key[BT_N] = {"plain", "tls12", "tls13"};
+static const lm_msg_id col_label[BT_N] = {LM_M_BENCH_COL_PLAIN, LM_M_BENCH_COL_TLS12,
+                                          LM_M_BENCH_COL_TLS13};
+
+bench_row *br_row(bench_results *res, const char *key, lm_msg_id label, const char *unit,
+                  int higher_better)
+{
+    bench_row *r;
+    if (res->nrows >= BENCH_MAX_ROWS)
+        return NULL;
+    r = &res->rows[res->nrows++];
+    *r = (bench_row){key, label, unit, higher_better, {NAN, NAN, NAN}};
+    return r;
+}
+
+double br_cost(const bench_row *row, int col)
+{
+    double p = row->v[BT_PLAIN], t = row->v[col];
+    if (!(p > 0) || !(t > 0))
+        return NAN;
+    return row->higher_better ? p / t : t / p;
+}
+
+/* ==== terminal table ==== */
+
+/* Display width of UTF-8 text: count every byte that starts a character. */
+static int text_width(const char *s)
+{
+    int w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+/* Append s, padded with spaces to `width` columns (left or right aligned). */
+static void pad(char *line, size_t len, const char *s, int width, int right)
+{
+    size_t o = strlen(line);
+    int fill = width - text_width(s);
+    if (right)
+        for (; fill > 0 && o + 1 < len; fill--)
+            line[o++] = ' ';
+    o += (size_t)snprintf(line + o, len - o, "%s", s);
+    if (o >= len)
+        o = len - 1;
+    for (; !right && fill > 0 && o + 1 < len; fill--)
+        line[o++] = ' ';
+    line[o] = '\0';
+}
+
+static void fmt_num(char *out, size_t len, double v)
+{
+    double a = fabs(v);
+    if (isnan(v))
+        snprintf(out, len, "-");
+    else if (a >= 1000)
+        snprintf(out, len, "%.0f", v);
+    else if (a >= 10)
+        snprintf(out, len, "%.1f", v);
+    else if (a >= 0.1)
+        snprintf(out, len, "%.2f", v);
+    else
+        snprintf(out, len, "%.3g", v);
+}
+
+static void fmt_ratio(char *out, size_t len, double v)
+{
+    if (isnan(v))
+        snprintf(out, len, "-");
+    else
+        snprintf(out, len, "x%.2f", v);
+}
+
+#define LABEL_W 48
+#define NUM_W   11
+
+void br_print_table(const bench_results *res)
+{
+    char line[512], num[32];
+
+    line[0] = '\0';
+    pad(line, sizeof line, lm_tr(LM_M_BENCH_COL_MEASURE), LABEL_W, 0);
+    pad(line, sizeof line, lm_tr(LM_M_BENCH_COL_UNIT), 6, 0);
+    pad(line, sizeof line, lm_tr(col_label[BT_PLAIN]), NUM_W, 1);
+    for (int c = BT_TLS12; c < BT_N; c++) {
+        if (!res->have[c])
+            continue;
+        pad(line, sizeof line, lm_tr(col_label[c]), NUM_W, 1);
+        pad(line, sizeof line, lm_tr(LM_M_BENCH_COL_COST), NUM_W, 1);
+    }
+    bench_out(LM_M_BENCH_DATA, line);
+    for (int i = 0; i < res->nrows; i++) {
+        const bench_row *r = &res->rows[i];
+        line[0] = '\0';
+        pad(line, sizeof line, lm_tr(r->label), LABEL_W, 0);
+        pad(line, sizeof line, r->unit, 6, 0);
+        fmt_num(num, sizeof num, r->v[BT_PLAIN]);
+        pad(line, sizeof line, num, NUM_W, 1);
+        for (int c = BT_TLS12; c < BT_N; c++) {
+            if (!res->have[c])
+                continue;
+            fmt_num(num, sizeof num, r->v[c]);
+            pad(line, sizeof line, num, NUM_W, 1);
+            fmt_ratio(num, sizeof num, br_cost(r, c));
+            pad(line, sizeof line, num, NUM_W, 1);
+        }
+        bench_out(LM_M_BENCH_DATA, line);
+    }
+    bench_out(LM_M_BENCH_COST_NOTE);
+    bench_out(LM_M_BENCH_BASE_TITLE);
+    for (int i = 0; i < res->nbase; i++) {
+        const bench_baseline *b = &res->base[i];
+        char bn[32], mn[32], rn[32];
+        fmt_num(bn, sizeof bn, b->baseline);
+        fmt_num(mn, sizeof mn, b->measured);
+        snprintf(rn, sizeof rn, "%.2f", b->ratio);
+        bench_out(LM_M_BENCH_BASE_LINE, lm_tr(b->label), bn, mn, b->unit, rn,
+                  b->want_ge ? ">=" : "<=", b->target,
+                  isnan(b->ratio) ? "-"
+                  : (b->want_ge ? b->ratio >= b->target : b->ratio <= b->target)
+                      ? lm_tr(LM_M_BENCH_MET)
+                      : lm_tr(LM_M_BENCH_NOT_MET));
+        bench_out(b->note);
+    }
+}
+
+/* ==== JSON and CSV ==== */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double v)
+{
+    if (isnan(v) || isinf(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.6g", v);
+}
+
+static int open_out(const char *path, FILE **f, char *err, size_t errlen)
+{
+    *f = fopen(path, "w");
+    if (!*f) {
+        lm_format(err, errlen, LM_M_BENCH_CANNOT_WRITE, path, strerror(errno));
+        return LM_ERR;
+    }
+    return LM_OK;
+}
+
+static int close_out(FILE *f, const char *path, char *err, size_t errlen)
+{
+    if (ferror(f) | (fclose(f) != 0)) {
+        lm_format(err, errlen, LM_M_BENCH_CANNOT_WRITE, path, strerror(errno));
+        return LM_ERR;
+    }
+    return LM_OK;
+}
+
+int br_write_json(const bench_results *res, const char *path, char *err, size_t errlen)
+{
+    FILE *f;
+    if (open_out(path, &f, err, errlen) != LM_OK)
+        return LM_ERR;
+    fputs("{\n  \"machine\": ", f);
+    json_str(f, res->machine);
+    fputs(",\n  \"tls_library\": ", f);
+    json_str(f, res->tlslib);
+    fputs(",\n  \"cipher\": ", f);
+    json_str(f, res->cipher);
+    fputs(",\n  \"cipher_reason\": ", f);
+    json_str(f, res->cipher_why);
+    fputs(",\n  \"suite\": ", f);
+    json_str(f, res->suite);
+    fprintf(f, ",\n  \"connections\": %d,\n  \"columns\": [", res->conns);
+    for (int c = 0, first = 1; c < BT_N; c++)
+        if (res->have[c]) {
+            fprintf(f, "%s\"%s\"", first ? "" : ", ", col_key[c]);
+            first = 0;
+        }
+    fputs("],\n  \"rows\": [\n", f);
+    for (int i = 0; i < res->nrows; i++) {
+        const bench_row *r = &res->rows[i];
+        fputs("    {\"key\": ", f);
+        json_str(f, r->key);
+        fputs(", \"label\": ", f);
+        json_str(f, lm_tr(r->label));
+        fputs(", \"unit\": ", f);
+        json_str(f, r->unit);
+        fprintf(f, ", \"higher_is_better\": %s", r->higher_better ? "true" : "false");
+        for (int c = 0; c < BT_N; c++) {
+            if (!res->have[c])
+                continue;
+            fprintf(f, ", \"%s\": ", col_key[c]);
+            json_num(f, r->v[c]);
+            if (c != BT_PLAIN) {
+                fprintf(f, ", \"%s_cost\": ", col_key[c]);
+                json_num(f, br_cost(r, c));
+            }
+        }
+        fprintf(f, "}%s\n", i + 1 < res->nrows ? "," : "");
+    }
+    fputs("  ],\n  \"baselines\": [\n", f);
+    for (int i = 0; i < res->nbase; i++) {
+        const bench_baseline *b = &res->base[i];
+        fputs("    {\"key\": ", f);
+        json_str(f, b->key);
+        fputs(", \"label\": ", f);
+        json_str(f, lm_tr(b->label));
+        fputs(", \"unit\": ", f);
+        json_str(f, b->unit);
+        fputs(", \"baseline\": ", f);
+        json_num(f, b->baseline);
+        fputs(", \"measured\": ", f);
+        json_num(f, b->measured);
+        fputs(", \"ratio\": ", f);
+        json_num(f, b->ratio);
+        fprintf(f, ", \"target\": \"%s %.2f\"}%s\n", b->want_ge ? ">=" : "<=", b->target,
+                i + 1 < res->nbase ? "," : "");
+    }
+    fputs("  ]\n}\n", f);
+    return close_out(f, path, err, errlen);
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    fputc(',', f);
+    if (!isnan(v) && !isinf(v))
+        fprintf(f, "%.6g", v);
+}
+
+int br_write_csv(const bench_results *res, const char *path, char *err, size_t errlen)
+{
+    FILE *f;
+    if (open_out(path, &f, err, errlen) != LM_OK)
+        return LM_ERR;
+    fputs("kind,key,label,unit,plain,tls12,tls13,tls12_cost,tls13_cost\n", f);
+    for (int i = 0; i < res->nrows; i++) {
+        const bench_row *r = &res->rows[i];
+        fprintf(f, "measure,%s,", r->key);
+        csv_field(f, lm_tr(r->label));
+        fprintf(f, ",%s", r->unit);
+        for (int c = 0; c < BT_N; c++)
+            csv_num(f, r->v[c]);
+        csv_num(f, br_cost(r, BT_TLS12));
+        csv_num(f, br_cost(r, BT_TLS13));
+        fputc('\n', f);
+    }
+    fputs("kind,key,label,unit,baseline,measured,ratio,target,\n", f);
+    for (int i = 0; i < res->nbase; i++) {
+        const bench_baseline *b = &res->base[i];
+        fprintf(f, "baseline,%s,", b->key);
+        csv_field(f, lm_tr(b->label));
+        fprintf(f, ",%s", b->unit);
+        csv_num(f, b->baseline);
+        csv_num(f, b->measured);
+        csv_num(f, b->ratio);
+        fprintf(f, ",%s %.2f,\n", b->want_ge ? ">=" : "<=", b->target);
+    }
+    return close_out(f, path, err, errlen);
+}
+
+/* ==== SVG chart ==== */
+
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+/* One horizontal bar per transport for each measure, scaled so that the
+ * largest value of the row fills the bar area: rows with different units
+ * share one chart, and the eye compares plain and TLS within a row. */
+int br_write_svg(const bench_results *res, const char *path, char *err, size_t errlen)
+{
+    static const char *colour[BT_N] = {"#3b7dd8", "#d9534f", "#e8a33d"};
+    const int left = 390, barmax = 430, barh = 13, width = 960;
+    int ncols = 0, rowh, y, height;
+    char num[32];
+    FILE *f;
+
+    for (int c = 0; c < BT_N; c++)
+        ncols += res->have[c];
+    rowh = ncols * (barh + 2) + 12;
+    height = 110 + res->nrows * rowh + 20;
+    if (open_out(path, &f, err, errlen) != LM_OK)
+        return LM_ERR;
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            width, height, width, height);
+    fputs("<text x=\"10\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", f);
+    xml_text(f, lm_tr(LM_M_BENCH_SVG_TITLE));
+    fputs("</text>\n<text x=\"10\" y=\"42\" fill=\"#555\">", f);
+    xml_text(f, res->machine);
+    fputs("</text>\n<text x=\"10\" y=\"58\" fill=\"#555\">", f);
+    xml_text(f, res->tlslib);
+    fputs(" - ", f);
+    xml_text(f, res->suite);
+    fputs("</text>\n<text x=\"10\" y=\"74\" fill=\"#555\">", f);
+    xml_text(f, lm_tr(LM_M_BENCH_SVG_NOTE));
+    fputs("</text>\n", f);
+    for (int c = 0, x = 10; c < BT_N; c++) {
+        if (!res->have[c])
+            continue;
+        fprintf(f, "<rect x=\"%d\" y=\"84\" width=\"14\" height=\"12\" fill=\"%s\"/>", x,
+                colour[c]);
+        fprintf(f, "<text x=\"%d\" y=\"95\">", x + 20);
+        xml_text(f, lm_tr(col_label[c]));
+        fputs("</text>\n", f);
+        x += 130;
+    }
+    y = 110;
+    for (int i = 0; i < res->nrows; i++) {
+        const bench_row *r = &res->rows[i];
+        double max = 0;
+        int by = y;
+        for (int c = 0; c < BT_N; c++)
+            if (res->have[c] && r->v[c] > max)
+                max = r->v[c];
+        if (i % 2 == 0)
+            fprintf(f, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f4f4f4\"/>\n",
+                    y - 4, width, rowh);
+        fprintf(f, "<text x=\"10\" y=\"%d\">", y + rowh / 2);
+        xml_text(f, lm_tr(r->label));
+        fprintf(f, " (%s, %s)</text>\n", r->unit,
+                lm_tr(r->higher_better ? LM_M_BENCH_HIGHER : LM_M_BENCH_LOWER));
+        for (int c = 0; c < BT_N; c++) {
+            double w;
+            if (!res->have[c])
+                continue;
+            w = max > 0 && r->v[c] > 0 ? r->v[c] / max * barmax : 0;
+            fmt_num(num, sizeof num, r->v[c]);
+            fprintf(f,
+                    "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>"
+                    "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%s</text>\n",
+                    left, by, w, barh, colour[c], left + w + 4, by + barh - 2, num);
+            by += barh + 2;
+        }
+        y += rowh;
+    }
+    fputs("</svg>\n", f);
+    return close_out(f, path, err, errlen);
+}
