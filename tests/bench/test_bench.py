@@ -1,0 +1,187 @@
+"""lanmsg-bench tests, run as `test_bench.py quick|wiretap|keylog`.
+
+quick    lanmsg-bench --quick writes JSON, CSV and SVG; every figure is
+         present and positive, and each file parses.
+wiretap  through the capturing relay, the plain capture holds the message
+         and the TLS capture does not; the TLS bytes are well-formed records
+         with application data (type 23).
+keylog   the real lanmsg-server and lanmsg-client, with SSLKEYLOGFILE set,
+         write NSS key-log lines and warn on stderr.
+"""
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import harness  # noqa: E402
+from harness import check, done  # noqa: E402
+
+BENCH = os.path.join(harness.BIN, "lanmsg-bench")
+
+
+def bench(*args, timeout=150):
+    return subprocess.run([BENCH] + list(args), capture_output=True, text=True,
+                          errors="replace", timeout=timeout, env=harness.ENV)
+
+
+def positive(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+
+
+def test_quick(tmp):
+    js, cs, sv = (os.path.join(tmp, "b." + e) for e in ("json", "csv", "svg"))
+    r = bench("--quick", "--json", js, "--csv", cs, "--svg", sv)
+    check(r.returncode == 0, "lanmsg-bench --quick exits 0", r.stderr[-2000:])
+    check("TLS costs" in r.stdout, "the table has a 'TLS costs' column", r.stdout[:2000])
+    check("[bench]" in r.stderr, "progress is shown on stderr")
+    try:
+        with open(js, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        check(False, "the JSON file parses", str(e))
+        return
+    check(True, "the JSON file parses")
+    cols = data.get("columns", [])
+    check("plain" in cols and "tls12" in cols, "JSON has plain and TLS 1.2 columns", str(cols))
+    rows = data.get("rows", [])
+    check(len(rows) >= 20, "JSON has every measure (%d rows)" % len(rows))
+    bad = []
+    for row in rows:
+        for c in cols:
+            v = row.get(c)
+            # Plain TCP sends no bytes to set a connection up: that one is null.
+            if row["key"] == "wire_setup_bytes" and c == "plain":
+                if v is not None:
+                    bad.append("%s/%s=%r (expected null)" % (row["key"], c, v))
+            elif not positive(v):
+                bad.append("%s/%s=%r" % (row["key"], c, v))
+    check(not bad, "every figure is present and positive", "\n".join(bad))
+    keys = {row["key"] for row in rows}
+    for k in ("connect_p50_us", "resumed_p50_us", "rtt_64_p50_us", "rtt_16k_p99_us",
+              "tput_nconn_msgs", "cpu_server_ms_per_mb", "cpu_client_ms_per_conn",
+              "wire_bytes_per_msg", "memory_per_conn_bytes"):
+        check(k in keys, "JSON has " + k)
+    wire = next((r for r in rows if r["key"] == "wire_bytes_per_msg"), None)
+    if wire:
+        check(wire["plain"] == 128, "plain echo of a 64-byte line (newline included) is 128 "
+              "bytes on the wire, 64 each way", str(wire["plain"]))
+        check(wire["tls12"] > wire["plain"], "TLS adds record overhead on the wire")
+    base = data.get("baselines", [])
+    bkeys = {b["key"] for b in base}
+    for k in ("plain_round_trips", "tls_bulk", "full_handshake_x25519", "handshake_scaling",
+              "resumed_vs_full", "memory_plain", "memory_tls"):
+        check(k in bkeys, "baseline " + k + " is reported")
+    badb = ["%s: %r" % (b["key"], b) for b in base
+            if not (positive(b["baseline"]) and positive(b["measured"]) and positive(b["ratio"]))]
+    check(not badb, "every baseline has positive figures and a ratio", "\n".join(badb))
+    check(data.get("cipher") in ("aes128", "chacha20"), "the chosen AEAD is named",
+          str(data.get("cipher")))
+    try:
+        with open(cs, newline="", encoding="utf-8") as f:
+            lines = list(csv.reader(f))
+        check(sum(1 for l in lines if l and l[0] == "measure") == len(rows),
+              "the CSV has one line per measure")
+    except (OSError, csv.Error) as e:
+        check(False, "the CSV file parses", str(e))
+    try:
+        root = ET.parse(sv).getroot()
+        check(root.tag.endswith("svg"), "the SVG file parses as SVG")
+        rects = [e for e in root.iter() if e.tag.endswith("rect")]
+        check(len(rects) >= 2 * len(rows), "the chart has a bar per transport and measure",
+              "%d rects" % len(rects))
+    except (OSError, ET.ParseError) as e:
+        check(False, "the SVG file parses", str(e))
+
+
+def parse_records(data):
+    """Split a TLS byte stream into (type, version, body); None if malformed."""
+    out, i = [], 0
+    while i < len(data):
+        if len(data) - i < 5:
+            return None
+        t, v, n = data[i], data[i + 1:i + 3], int.from_bytes(data[i + 3:i + 5], "big")
+        if t not in (20, 21, 22, 23) or v[0] != 3 or len(data) - i - 5 < n:
+            return None
+        out.append((t, v, data[i + 5:i + 5 + n]))
+        i += 5 + n
+    return out
+
+
+def test_wiretap(tmp):
+    msg = "wiretap canary 7Q"
+    r = bench("--wiretap", "--message", msg, "--dump", tmp, timeout=60)
+    check(r.returncode == 0, "lanmsg-bench --wiretap exits 0", r.stderr[-2000:])
+    cap = {}
+    for name in ("plain.c2s", "plain.s2c", "tls.c2s", "tls.s2c"):
+        try:
+            with open(os.path.join(tmp, name), "rb") as f:
+                cap[name] = f.read()
+        except OSError:
+            cap[name] = b""
+    m = msg.encode()
+    check(m in cap["plain.c2s"] and m in cap["plain.s2c"],
+          "the plain capture holds the message, both ways")
+    check(len(cap["tls.c2s"]) > 0 and len(cap["tls.s2c"]) > 0, "the TLS capture is not empty")
+    check(m not in cap["tls.c2s"] + cap["tls.s2c"], "the TLS capture does not hold the message")
+    check(m.hex().encode() not in (cap["tls.c2s"] + cap["tls.s2c"]).hex().encode(),
+          "not even as hex")
+    for d in ("tls.c2s", "tls.s2c"):
+        recs = parse_records(cap[d])
+        check(recs is not None, d + " is a sequence of well-formed TLS records")
+        check(recs is not None and any(t == 23 for t, _, _ in recs),
+              d + " has application data records (type 23)")
+    plain_part, _, tls_part = r.stdout.partition("==== TLS ====")
+    check(msg in plain_part, "the printed plain view shows the message")
+    check(msg not in tls_part, "the printed TLS view does not")
+    check("application_data (23)" in tls_part, "the printed TLS view names application_data (23)")
+
+
+def test_keylog(tmp):
+    certs = harness.Certs("--san", "127.0.0.1")
+    try:
+        srv_log, cli_log = os.path.join(tmp, "server.keys"), os.path.join(tmp, "client.keys")
+        env_s = dict(harness.ENV, SSLKEYLOGFILE=srv_log)
+        env_c = dict(harness.ENV, SSLKEYLOGFILE=cli_log)
+        with harness.Server(*(certs.server_args() + ["--tls-version", "12"]), env=env_s) as s:
+            c = harness.client("--port", s.port, "--tls-version", "12", "-m", "hello keys",
+                               *certs.client_args(), env=env_c)
+            check(c.returncode == 0, "TLS client exits 0 with SSLKEYLOGFILE set", c.stderr)
+            check("SSLKEYLOGFILE" in c.stderr, "the client warns on stderr about the key log")
+            s.stop()
+            check("SSLKEYLOGFILE" in s.errors(), "the server warns on stderr about the key log")
+        pat = re.compile(r"^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$")
+        for who, path in (("server", srv_log), ("client", cli_log)):
+            try:
+                with open(path, encoding="ascii") as f:
+                    lines = f.read().splitlines()
+            except OSError as e:
+                check(False, who + " key log written", str(e))
+                continue
+            check(len(lines) >= 1 and all(pat.match(l) for l in lines),
+                  who + " key log lines are 'CLIENT_RANDOM <64 hex> <96 hex>'", "\n".join(lines))
+            check((os.stat(path).st_mode & 0o077) == 0, who + " key log is private (0600)")
+        with open(srv_log) as f1, open(cli_log) as f2:
+            check(f1.read() == f2.read(), "client and server logged the same secret")
+    finally:
+        certs.cleanup()
+
+
+def main():
+    what = sys.argv[1] if len(sys.argv) > 1 else "quick"
+    tmp = tempfile.mkdtemp(prefix="lanmsg-bench-test-")
+    try:
+        {"quick": test_quick, "wiretap": test_wiretap, "keylog": test_keylog}[what](tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    done()
+
+
+if __name__ == "__main__":
+    main()
