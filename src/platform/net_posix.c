@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* accept4 */
 
 #include "lanmsg/net.h"
+#include "lanmsg/text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -136,8 +137,7 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
     hints.ai_flags = AI_PASSIVE;
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot listen on %s:%s: %s (check --host and --port)", host, port,
-                 gai_strerror(rc));
+        lm_format(err, errlen, LM_M_NET_LISTEN_RESOLVE, host, port, gai_strerror(rc));
         return LM_ERR;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -162,22 +162,13 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
     freeaddrinfo(res);
     if (fd < 0) {
         if (saved == EADDRINUSE)
-            snprintf(err, errlen,
-                     "cannot listen on %s:%s: address already in use (another server is running "
-                     "there: stop it or choose another --port)",
-                     host, port);
+            lm_format(err, errlen, LM_M_NET_LISTEN_IN_USE, host, port);
         else if (saved == EACCES)
-            snprintf(err, errlen,
-                     "cannot listen on %s:%s: permission denied (ports below 1024 need "
-                     "privileges: choose a --port above 1024)",
-                     host, port);
+            lm_format(err, errlen, LM_M_NET_LISTEN_DENIED, host, port);
         else if (saved == EADDRNOTAVAIL)
-            snprintf(err, errlen,
-                     "cannot listen on %s:%s: this machine has no such address (use --host "
-                     "0.0.0.0, or one of this machine's addresses)",
-                     host, port);
+            lm_format(err, errlen, LM_M_NET_LISTEN_NO_ADDR, host, port);
         else {
-            snprintf(what, sizeof what, "cannot listen on %s:%s", host, port);
+            lm_format(what, sizeof what, LM_M_NET_CANNOT_LISTEN, host, port);
             set_err(err, errlen, what, saved);
         }
         return LM_ERR;
@@ -268,8 +259,7 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
         rc = getaddrinfo(host, port, &hints, &res);
     }
     if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve host %s: %s (check the name, or use an IP address)",
-                 host, gai_strerror(rc));
+        lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_strerror(rc));
         return LM_ERR;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -293,20 +283,14 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
     freeaddrinfo(res);
     if (fd < 0) {
         if (saved == ECONNREFUSED)
-            snprintf(err, errlen,
-                     "cannot connect to %s:%s: connection refused (is lanmsg-server running "
-                     "there? check --host and --port)",
-                     host, port);
+            lm_format(err, errlen, LM_M_NET_REFUSED, host, port);
         else if (saved == ETIMEDOUT)
-            snprintf(err, errlen,
-                     "cannot connect to %s:%s: timed out (check the address and any firewall)",
-                     host, port);
+            lm_format(err, errlen, LM_M_NET_TIMED_OUT, host, port);
         else if (saved == ENETUNREACH || saved == EHOSTUNREACH)
-            snprintf(err, errlen, "cannot connect to %s:%s: %s (check the address and the network)",
-                     host, port, strerror(saved));
+            lm_format(err, errlen, LM_M_NET_UNREACHABLE, host, port, strerror(saved));
         else {
             char what[160];
-            snprintf(what, sizeof what, "cannot connect to %s:%s", host, port);
+            lm_format(what, sizeof what, LM_M_NET_CANNOT_CONNECT, host, port);
             set_err(err, errlen, what, saved);
         }
         return LM_ERR;

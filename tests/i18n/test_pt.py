@@ -111,6 +111,15 @@ for prog, cmd in (("server", SERVER), ("client", CLIENT)):
     r = run([cmd, "--port", "99999"], env=PT_ENV)
     check(r.returncode == 2 and "não é uma porta TCP" in r.stderr,
           prog + ": a bad --port is explained in Portuguese", r.stderr)
+# a runtime error (nothing listening) is Portuguese too, and one line
+probe = socket.socket()
+probe.bind(("127.0.0.1", 0))
+closed_port = probe.getsockname()[1]
+probe.close()
+r = run([CLIENT, "--port", str(closed_port)], env=PT_ENV)
+check(r.returncode == 1 and "ligação recusada" in r.stderr and "--port" in r.stderr
+      and len(r.stderr.strip().splitlines()) == 1,
+      "client: 'connection refused' is one Portuguese line, exit 1", r.stderr)
 r = run([CLIENT, "--help"], env=EN_ENV)
 check(r.stdout.startswith("usage: lanmsg-client"), "English stays the default", r.stdout)
 
