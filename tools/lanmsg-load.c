@@ -20,7 +20,7 @@
  *
  * Linux only (/proc, fork/exec): a measuring tool, built where it can run. */
 #define _POSIX_C_SOURCE 200809L /* fork, kill, mkdtemp, setenv */
-#define _DEFAULT_SOURCE          /* usleep */
+#define _DEFAULT_SOURCE         /* usleep */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,14 +37,15 @@
 #include "lanmsg/tls.h"
 #include "lanmsg/transport.h"
 
-#define HOST        "127.0.0.1"
-#define HELLO       "hello\n"
-#define WARMUP      16  /* connections made before the "before" reading */
-#define PHASE_MAX_S 180 /* a hold phase gives up after this long */
-#define WINDOW      32  /* fan-out: messages a talker may have in flight */
+#define HOST         "127.0.0.1"
+#define HELLO        "hello\n"
+#define WARMUP       16  /* connections made before the "before" reading */
+#define PHASE_MAX_S  180 /* a hold phase gives up after this long */
+#define WINDOW       32  /* fan-out: messages a talker may have in flight */
+#define TLS_INFLIGHT 64  /* TLS handshakes under way at once */
 
 typedef struct load_opts {
-    int plain, tls, fanout, seconds;
+    int plain, tls, fanout, seconds, resume;
     char bin[1024];
 } load_opts;
 
@@ -189,6 +190,7 @@ typedef struct lconn {
     lm_sock s;
     lm_transport *tp;
     int state, reg;
+    int cfg; /* TLS: index of the client configuration it borrowed, or -1 */
     size_t sent;
     /* fan-out */
     int at_start; /* the next byte starts a line */
@@ -200,9 +202,22 @@ typedef struct lconn {
     size_t line_len;
 } lconn;
 
+/* Full handshakes on demand: a TLS client configuration offers its last
+ * session again only to the same host name, so each handshake under way
+ * borrows a configuration of its own and alternates between two names the
+ * server certificate holds (127.0.0.1 and localhost). With --resume, one
+ * configuration is shared and sessions are resumed, as lanmsg-client
+ * --repeat does. */
+typedef struct tls_set {
+    lm_tls_config *cfg[TLS_INFLIGHT];
+    int busy[TLS_INFLIGHT];
+    unsigned uses[TLS_INFLIGHT];
+} tls_set;
+
 typedef struct pool {
     lm_poller *p;
-    lm_tls_config *tls;
+    lm_tls_config *tls; /* NULL: plain TCP */
+    tls_set *set;       /* when not NULL: one configuration per handshake */
     char peer[LM_ADDR_MAX];
     char port_text[16];
     int port;
@@ -228,8 +243,16 @@ static void want(pool *pl, lconn *c, int ev)
     c->reg = ev;
 }
 
+static void release_cfg(pool *pl, lconn *c)
+{
+    if (pl->set && c->cfg >= 0)
+        pl->set->busy[c->cfg] = 0;
+    c->cfg = -1;
+}
+
 static void conn_failed(pool *pl, lconn *c, const char *why)
 {
+    release_cfg(pl, c);
     if (!pl->first_err[0])
         snprintf(pl->first_err, sizeof pl->first_err, "%s", why);
     want(pl, c, 0);
@@ -259,13 +282,24 @@ static void step(pool *pl, lconn *c)
                 conn_failed(pl, c, err);
                 return;
             }
-            c->tp =
-                pl->tls ? lm_tls_new(pl->tls, c->s, pl->peer, HOST) : lm_plain_new(c->s, pl->peer);
+            if (pl->set) {
+                int k = 0;
+                while (pl->set->busy[k])
+                    k++; /* there is one: handshakes under way <= set size */
+                pl->set->busy[k] = 1;
+                c->cfg = k;
+                c->tp = lm_tls_new(pl->set->cfg[k], c->s, pl->peer,
+                                   pl->set->uses[k]++ % 2 ? "localhost" : HOST);
+            } else if (pl->tls) {
+                c->tp = lm_tls_new(pl->tls, c->s, pl->peer, HOST);
+            } else {
+                c->tp = lm_plain_new(c->s, pl->peer);
+            }
             if (!c->tp) {
                 conn_failed(pl, c, "out of memory");
                 return;
             }
-            c->state = pl->tls ? C_HANDSHAKE : C_SEND;
+            c->state = pl->tls || pl->set ? C_HANDSHAKE : C_SEND;
             break;
         case C_HANDSHAKE: {
             int rc = lm_tp_handshake(c->tp);
@@ -277,6 +311,7 @@ static void step(pool *pl, lconn *c)
                 conn_failed(pl, c, c->tp->err);
                 return;
             }
+            release_cfg(pl, c);
             c->state = C_SEND;
             break;
         }
@@ -325,6 +360,7 @@ static void start_one(pool *pl)
     char err[160];
     lconn *c = &pl->c[pl->started++];
     memset(c, 0, sizeof *c);
+    c->cfg = -1;
     c->talker = -1;
     c->at_start = 1;
     pl->busy++;
@@ -554,6 +590,8 @@ static int parse(load_opts *o, int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(lm_tr(LM_M_LOAD_USAGE), stdout);
             return LM_EXIT_OK;
+        } else if (strcmp(a, "--resume") == 0) {
+            o->resume = 1;
         } else if (strcmp(a, "--quick") == 0) {
             o->plain = 200;
             o->tls = 50;
@@ -580,12 +618,14 @@ static int parse(load_opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    load_opts o = {10000, 5000, 100, 3, ""};
+    load_opts o = {10000, 5000, 100, 3, 0, ""};
     char dir[] = "/tmp/lanmsg-load-XXXXXX", err[512], ca[1200], crt[1200], key[1200], scrt[1200],
          skey[1200], certgen[1100];
     lm_tls_options to;
     lm_tls_config *tls, *tls_anon;
-    lm_tls_stats stats;
+    lm_tls_stats stats, st1;
+    tls_set set;
+    int i;
     pool pl;
     child srv;
     long fdlim, before, after, self_before, self_after;
@@ -632,6 +672,10 @@ int main(int argc, char **argv)
     to.cert_file = crt;
     to.key_file = key;
     tls = lm_tls_config_new(&to, err, sizeof err, &code);
+    memset(&set, 0, sizeof set);
+    for (i = 0; tls && !o.resume && i < TLS_INFLIGHT; i++)
+        if (!(set.cfg[i] = lm_tls_config_new(&to, err, sizeof err, &code)))
+            fail("%s", err);
     to.cert_file = to.key_file = NULL;
     tls_anon = lm_tls_config_new(&to, err, sizeof err, &code);
     if (!tls || !tls_anon)
@@ -684,18 +728,24 @@ int main(int argc, char **argv)
                               NULL};
         snprintf(maxc, sizeof maxc, "%d", o.tls + WARMUP + 16);
         start_server(&srv, &o, args);
-        pool_init(&pl, o.tls + WARMUP, srv.port, tls);
+        pool_init(&pl, o.tls + WARMUP, srv.port, o.resume ? tls : NULL);
+        pl.set = o.resume ? NULL : &set;
         hold(&pl, WARMUP, WARMUP);
         usleep(200000);
         before = vm_rss(srv.pid);
         self_before = vm_rss(getpid());
-        secs = hold(&pl, o.tls, 64);
+        secs = hold(&pl, o.tls, TLS_INFLIGHT);
         usleep(500000);
         after = vm_rss(srv.pid);
         self_after = vm_rss(getpid());
         tls_per = (double)(after - before) / o.tls;
         base_per = (double)(self_after - self_before) / o.tls;
         lm_tls_get_stats(tls, &stats);
+        for (i = 0; !o.resume && i < TLS_INFLIGHT; i++) {
+            lm_tls_get_stats(set.cfg[i], &st1);
+            stats.handshakes += st1.handshakes;
+            stats.resumed += st1.resumed;
+        }
         lm_info(LM_M_LOAD_HELD, lm_tr(LM_M_LOAD_WORD_MTLS), pl.idle - WARMUP, o.tls, secs,
                 pl.failed);
         if (pl.failed)
@@ -726,6 +776,8 @@ int main(int argc, char **argv)
 
     lm_tls_config_free(tls);
     lm_tls_config_free(tls_anon);
+    for (i = 0; i < TLS_INFLIGHT; i++)
+        lm_tls_config_free(set.cfg[i]);
     {
         char *rm[] = {"/bin/rm", "-rf", dir, NULL};
         run_wait(rm);
