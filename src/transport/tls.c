@@ -36,6 +36,7 @@
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 
+#include "lanmsg/text.h"
 #include "lanmsg/tls.h"
 #include "mbedtls_compat.h"
 
@@ -108,6 +109,7 @@ typedef struct tls_conn {
     char leaf_cn[65];   /* the CN of the peer's leaf certificate, as seen */
     char ticket_cn[65]; /* server: the verified CN a resumed ticket carried */
     int handshake_done;
+    int app_data_seen; /* a read returned application data */
     /* Record framing as seen on the wire, to tell a clean EOF from a cut. */
     int first_byte; /* -1 until the peer sends anything */
     unsigned char hdr[5];
@@ -122,20 +124,26 @@ static _Thread_local tls_conn *tls_current;
 
 /* ==== small helpers ==== */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+/* Errors a person reads come from the message catalog, so they are
+ * translated; set_err fills a caller's buffer, conn_err a connection's. */
+static void set_err(char *err, size_t errlen, lm_msg_id id, ...)
 {
     va_list ap;
     if (!err || !errlen)
         return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    va_start(ap, id);
+    lm_vformat(err, errlen, id, ap);
     va_end(ap);
+}
+
+static void conn_err(lm_transport *t, lm_msg_id id, ...)
+{
+    char buf[sizeof t->err];
+    va_list ap;
+    va_start(ap, id);
+    lm_vformat(buf, sizeof buf, id, ap);
+    va_end(ap);
+    lm_tp_set_error(t, "%s", buf);
 }
 
 static char *dupstr(const char *s)
@@ -744,7 +752,7 @@ static int build_suites(lm_tls_config *cfg, const char *cipher, char *err, size_
     }
     cfg->suites[n] = 0;
     if (!any) {
-        set_err(err, errlen, "unknown cipher \"%s\" (use aes128, aes256 or chacha20)", cipher);
+        set_err(err, errlen, LM_M_TLS_BAD_CIPHER, cipher);
         return -1;
     }
     return 0;
@@ -760,9 +768,8 @@ static int check_readable(const char *path, const char *what, char *err, size_t 
         return 0;
     }
     int e = errno;
-    set_err(err, errlen, "cannot read %s %s: %s (%s)", what, path, strerror(e),
-            e == ENOENT ? "run tools/gen-certs.sh to create it, or pass the right path"
-                        : "check the path and its permissions");
+    set_err(err, errlen, e == ENOENT ? LM_M_TLS_CANNOT_READ_MISSING : LM_M_TLS_CANNOT_READ, what,
+            path, strerror(e));
     return -1;
 }
 
@@ -775,10 +782,7 @@ static int load_certs(mbedtls_x509_crt *crt, const char *path, const char *what,
     int ret = mbedtls_x509_crt_parse_file(crt, path);
     if (ret < 0 || crt->raw.len == 0) {
         tls_strerror(ret, msg, sizeof msg);
-        set_err(err, errlen,
-                "cannot parse %s %s: not a PEM or DER certificate (%s) (regenerate it with "
-                "tools/gen-certs.sh)",
-                what, path, msg);
+        set_err(err, errlen, LM_M_TLS_BAD_CERT_FILE, what, path, msg);
         return -1;
     }
     return 0;
@@ -789,38 +793,29 @@ static int load_certs(mbedtls_x509_crt *crt, const char *path, const char *what,
 static int load_own(lm_tls_config *cfg, tls_inner *in, char *err, size_t errlen)
 {
     char msg[128];
-    if (load_certs(&in->cert, cfg->cert_file, "certificate", err, errlen) != 0)
+    if (load_certs(&in->cert, cfg->cert_file, lm_tr(LM_M_TLS_WHAT_CERT), err, errlen) != 0)
         return -1;
-    if (check_readable(cfg->key_file, "private key", err, errlen) != 0)
+    if (check_readable(cfg->key_file, lm_tr(LM_M_TLS_WHAT_KEY), err, errlen) != 0)
         return -1;
     int mode = lm_file_mode(cfg->key_file, msg, sizeof msg);
     if (mode >= 0 && (mode & 077) && !cfg->allow_insecure_key_perms) {
-        set_err(err, errlen,
-                "%s is readable by other users (mode %04o): run chmod 600 %s, or pass "
-                "--allow-insecure-key-perms",
-                cfg->key_file, (unsigned)mode & 07777, cfg->key_file);
+        set_err(err, errlen, LM_M_TLS_KEY_PERMS, cfg->key_file, (unsigned)mode & 07777,
+                cfg->key_file);
         return -1;
     }
     int ret =
         LM_COMPAT_PK_PARSE_KEYFILE(&in->key, cfg->key_file, mbedtls_ctr_drbg_random, &cfg->drbg);
     if (ret != 0) {
         if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED || ret == MBEDTLS_ERR_PK_PASSWORD_MISMATCH) {
-            set_err(err, errlen,
-                    "%s is protected by a passphrase, which lanmsg cannot use (create an "
-                    "unencrypted key with tools/gen-certs.sh)",
-                    cfg->key_file);
+            set_err(err, errlen, LM_M_TLS_KEY_PASSPHRASE, cfg->key_file);
         } else {
             tls_strerror(ret, msg, sizeof msg);
-            set_err(err, errlen,
-                    "cannot parse private key %s: not a PEM or DER key (%s) (regenerate it "
-                    "with tools/gen-certs.sh)",
-                    cfg->key_file, msg);
+            set_err(err, errlen, LM_M_TLS_BAD_KEY_FILE, cfg->key_file, msg);
         }
         return -1;
     }
     if (LM_COMPAT_PK_CHECK_PAIR(&in->cert.pk, &in->key, mbedtls_ctr_drbg_random, &cfg->drbg) != 0) {
-        set_err(err, errlen, "%s does not match %s (regenerate both with tools/gen-certs.sh)",
-                cfg->key_file, cfg->cert_file);
+        set_err(err, errlen, LM_M_TLS_KEY_MISMATCH, cfg->key_file, cfg->cert_file);
         return -1;
     }
     return 0;
@@ -842,7 +837,7 @@ static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
 {
     tls_inner *in = calloc(1, sizeof *in);
     if (!in) {
-        set_err(err, errlen, "out of memory");
+        set_err(err, errlen, LM_M_OUT_OF_MEMORY);
         return NULL;
     }
     atomic_init(&in->refs, 1);
@@ -860,7 +855,7 @@ static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
     if (ret != 0) {
         char msg[128];
         tls_strerror(ret, msg, sizeof msg);
-        set_err(err, errlen, "cannot set up TLS: %s", msg);
+        set_err(err, errlen, LM_M_TLS_SETUP_FAILED, msg);
         goto fail;
     }
     mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &cfg->drbg);
@@ -879,7 +874,7 @@ static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
         if (ret != 0) {
             char msg[128];
             tls_strerror(ret, msg, sizeof msg);
-            set_err(err, errlen, "cannot use %s: %s", cfg->cert_file, msg);
+            set_err(err, errlen, LM_M_TLS_CANNOT_USE_CERT, cfg->cert_file, msg);
             goto fail;
         }
     }
@@ -938,34 +933,27 @@ int lm_tls_has_tls13(void)
 static int check_options(const lm_tls_options *o, char *err, size_t errlen)
 {
     if (o->is_server && (!o->cert_file || !o->key_file)) {
-        set_err(err, errlen,
-                "a TLS server needs a certificate and a key: pass --cert FILE and --key FILE "
-                "(tools/gen-certs.sh creates certs/server.crt and certs/server.key)");
+        set_err(err, errlen, LM_M_TLS_SERVER_NEEDS_CERT);
         return -1;
     }
     if (!o->cert_file != !o->key_file) {
-        set_err(err, errlen, "--cert and --key go together: pass both, or neither");
+        set_err(err, errlen, LM_M_TLS_CERT_KEY_PAIR);
         return -1;
     }
     if (!o->is_server && !o->insecure && !o->ca_file) {
-        set_err(err, errlen,
-                "no CA to verify the server with: pass --ca FILE (e.g. certs/ca.crt), or "
-                "--insecure to skip verification");
+        set_err(err, errlen, LM_M_TLS_NO_CA);
         return -1;
     }
     if (o->is_server && o->require_client_cert && !o->ca_file) {
-        set_err(err, errlen,
-                "requiring client certificates needs the CA that signs them: pass --ca FILE");
+        set_err(err, errlen, LM_M_TLS_REQUIRE_NEEDS_CA);
         return -1;
     }
     if (o->tls_version != 0 && o->tls_version != 12 && o->tls_version != 13) {
-        set_err(err, errlen, "unknown TLS version %d (use 1.2 or 1.3)", o->tls_version);
+        set_err(err, errlen, LM_M_TLS_BAD_VERSION, o->tls_version);
         return -1;
     }
     if (o->tls_version == 13 && !LM_COMPAT_HAVE_TLS13) {
-        set_err(err, errlen,
-                "TLS 1.3 is not available in %s (use TLS 1.2, or build with mbed TLS 3.6)",
-                lm_tls_library());
+        set_err(err, errlen, LM_M_TLS_NO_TLS13, lm_tls_library());
         return -1;
     }
     return 0;
@@ -983,7 +971,7 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
         return NULL;
     cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
-        set_err(err, errlen, "out of memory");
+        set_err(err, errlen, LM_M_OUT_OF_MEMORY);
         if (code)
             *code = LM_ERR;
         return NULL;
@@ -1005,25 +993,25 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
     mbedtls_ssl_session_init(&cfg->last);
 
     if ((o->cert_file && !cfg->cert_file) || (o->key_file && !cfg->key_file)) {
-        set_err(err, errlen, "out of memory");
+        set_err(err, errlen, LM_M_OUT_OF_MEMORY);
         goto fail;
     }
     if (LM_COMPAT_PSA_INIT() != 0) {
-        set_err(err, errlen, "cannot initialise the PSA crypto library");
+        set_err(err, errlen, LM_M_TLS_PSA_FAILED);
         goto fail;
     }
     ret = mbedtls_ctr_drbg_seed(&cfg->drbg, mbedtls_entropy_func, &cfg->entropy,
                                 (const unsigned char *)"lanmsg", 6);
     if (ret != 0) {
         tls_strerror(ret, msg, sizeof msg);
-        set_err(err, errlen, "cannot seed the random generator: %s", msg);
+        set_err(err, errlen, LM_M_TLS_SEED_FAILED, msg);
         goto fail;
     }
     if (build_suites(cfg, o->cipher, err, errlen) != 0)
         goto fail;
 
     if (o->ca_file && !(o->insecure && !o->is_server)) {
-        if (load_certs(&cfg->ca, o->ca_file, "CA certificate", err, errlen) != 0)
+        if (load_certs(&cfg->ca, o->ca_file, lm_tr(LM_M_TLS_WHAT_CA), err, errlen) != 0)
             goto fail;
         cfg->has_ca = 1;
     }
@@ -1039,7 +1027,7 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
                                        MBEDTLS_CIPHER_AES_256_GCM, TLS_TICKET_LIFETIME_S);
         if (ret != 0) {
             tls_strerror(ret, msg, sizeof msg);
-            set_err(err, errlen, "cannot set up session tickets: %s", msg);
+            set_err(err, errlen, LM_M_TLS_TICKETS_FAILED, msg);
             goto fail;
         }
     }
@@ -1100,48 +1088,31 @@ void lm_tls_get_stats(lm_tls_config *cfg, lm_tls_stats *out)
 static int verify_error(tls_conn *c, uint32_t flags)
 {
     char who[LM_ADDR_MAX + 40];
-    const char *fix_ca = c->cfg->is_server
-                             ? "(the server's --ca FILE must be the CA that signed it)"
-                             : "(pass the CA that signed it with --ca FILE)";
-    if (c->cfg->is_server)
-        snprintf(who, sizeof who, "client certificate from %s", c->t.peer);
-    else
-        snprintf(who, sizeof who, "certificate of %s", c->t.peer);
+    const char *fix_ca = lm_tr(c->cfg->is_server ? LM_M_TLS_FIX_CA_SERVER : LM_M_TLS_FIX_CA_CLIENT);
+    lm_format(who, sizeof who, c->cfg->is_server ? LM_M_TLS_WHO_CLIENT : LM_M_TLS_WHO_SERVER,
+              c->t.peer);
 
     if (flags & MBEDTLS_X509_BADCERT_MISSING)
-        lm_tp_set_error(&c->t, "%s: none was sent, but one is required (pass --cert and --key)",
-                        who);
+        conn_err(&c->t, LM_M_TLS_CERT_MISSING, who);
     else if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
-        lm_tp_set_error(&c->t, "%s is not trusted: signed by an unknown CA %s", who, fix_ca);
+        conn_err(&c->t, LM_M_TLS_CERT_UNTRUSTED, who, fix_ca);
     else if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
-        lm_tp_set_error(&c->t, "%s has expired (renew it with tools/gen-certs.sh)", who);
+        conn_err(&c->t, LM_M_TLS_CERT_EXPIRED, who);
     else if (flags & MBEDTLS_X509_BADCERT_FUTURE)
-        lm_tp_set_error(&c->t,
-                        "%s is not yet valid (check the clock on both machines, or wait until "
-                        "its start date)",
-                        who);
+        conn_err(&c->t, LM_M_TLS_CERT_FUTURE, who);
     else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
-        lm_tp_set_error(&c->t,
-                        "%s does not match the name \"%s\": it is for %s (connect using one of "
-                        "those names, or set --servername)",
-                        who, c->host, c->names[0] ? c->names : "other names");
+        conn_err(&c->t, LM_M_TLS_CERT_NAME, who, c->host,
+                 c->names[0] ? c->names : lm_tr(LM_M_TLS_OTHER_NAMES));
     else if (flags & MBEDTLS_X509_BADCERT_REVOKED)
-        lm_tp_set_error(&c->t, "%s has been revoked (get a new one)", who);
+        conn_err(&c->t, LM_M_TLS_CERT_REVOKED, who);
     else if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
                       MBEDTLS_X509_BADCERT_NS_CERT_TYPE))
-        lm_tp_set_error(&c->t,
-                        "%s is not allowed for this use (key usage) (regenerate it with "
-                        "tools/gen-certs.sh)",
-                        who);
+        conn_err(&c->t, LM_M_TLS_CERT_USAGE, who);
     else if (flags & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
                       MBEDTLS_X509_BADCERT_BAD_KEY))
-        lm_tp_set_error(&c->t,
-                        "%s uses a weak or unsupported algorithm or key (regenerate it with "
-                        "tools/gen-certs.sh)",
-                        who);
+        conn_err(&c->t, LM_M_TLS_CERT_WEAK, who);
     else
-        lm_tp_set_error(&c->t, "%s failed verification (flags 0x%x) %s", who, (unsigned)flags,
-                        fix_ca);
+        conn_err(&c->t, LM_M_TLS_CERT_FAILED, who, (unsigned)flags, fix_ca);
     return LM_ERR_VERIFY;
 }
 
@@ -1155,9 +1126,7 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
         return LM_WANT_WRITE;
     if (in_handshake && !c->cfg->is_server && c->first_byte >= 0 &&
         !first_byte_is_tls(c->first_byte)) {
-        lm_tp_set_error(&c->t,
-                        "server %s answered in plain text, not TLS (is it running with --tls?)",
-                        c->t.peer);
+        conn_err(&c->t, LM_M_TLS_NOT_TLS, c->t.peer);
         return LM_ERR_NOT_TLS;
     }
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
@@ -1167,26 +1136,30 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
     if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
         return verify_error(c, MBEDTLS_X509_BADCERT_MISSING);
     if (ret == MBEDTLS_ERR_NET_CONN_RESET) {
-        lm_tp_set_error(&c->t, "%s reset the connection%s: %s", c->t.peer,
-                        in_handshake ? " during the TLS handshake" : "", c->neterr);
+        conn_err(&c->t, in_handshake ? LM_M_TLS_RESET_HS : LM_M_TLS_RESET, c->t.peer, c->neterr);
         return LM_ERR_RESET;
     }
     if (ret == MBEDTLS_ERR_SSL_CONN_EOF) {
-        lm_tp_set_error(&c->t, "%s closed the connection %s", c->t.peer,
-                        in_handshake ? "during the TLS handshake (does it accept this client "
-                                       "and TLS version?)"
-                                     : "in the middle of a TLS record");
+        conn_err(&c->t, in_handshake ? LM_M_TLS_CLOSED_HS : LM_M_TLS_CLOSED_MID, c->t.peer);
         return LM_ERR_RESET;
     }
     if (ret == MBEDTLS_ERR_NET_RECV_FAILED || ret == MBEDTLS_ERR_NET_SEND_FAILED) {
-        lm_tp_set_error(&c->t, "%s", c->neterr[0] ? c->neterr : "network error");
+        lm_tp_set_error(&c->t, "%s", c->neterr[0] ? c->neterr : lm_tr(LM_M_TLS_NET_ERROR));
         return LM_ERR;
     }
     tls_strerror(ret, msg, sizeof msg);
-    if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
-        lm_tp_set_error(&c->t, "%s refused the TLS session: %s", c->t.peer, msg);
+    if (!in_handshake && !c->cfg->is_server && !c->cfg->cert_file && !c->app_data_seen &&
+        lm_compat_is_tls13(&c->ssl) &&
+        (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || ret == MBEDTLS_ERR_SSL_INVALID_MAC))
+        /* TLS 1.3 clients finish their handshake before the server has
+         * judged them; a refusal then (often of a missing client
+         * certificate) reaches us as an alert, or as a record we cannot
+         * decrypt because the server sent it under its handshake keys. */
+        conn_err(&c->t, LM_M_TLS_ENDED_AFTER_HS, c->t.peer, msg);
+    else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+        conn_err(&c->t, LM_M_TLS_ALERT, c->t.peer, msg);
     else
-        lm_tp_set_error(&c->t, "TLS error with %s: %s", c->t.peer, msg);
+        conn_err(&c->t, LM_M_TLS_ERROR, c->t.peer, msg);
     return LM_ERR_TLS;
 }
 
@@ -1304,7 +1277,7 @@ static int tls_handshake(lm_transport *t)
     if (c->handshake_done)
         return LM_OK;
     if (c->no_host) {
-        lm_tp_set_error(t, "no host name to check the certificate of %s against", t->peer);
+        conn_err(t, LM_M_TLS_NO_HOST, t->peer);
         return LM_ERR_CONFIG;
     }
     tls_current = c;
@@ -1336,8 +1309,10 @@ static long tls_read(lm_transport *t, void *buf, size_t len)
         len = INT_MAX;
     for (;;) {
         int ret = mbedtls_ssl_read(&c->ssl, buf, len);
-        if (ret > 0)
+        if (ret > 0) {
+            c->app_data_seen = 1;
             return ret;
+        }
         if (ret == LM_COMPAT_ERR_NEW_TICKET) {
             save_ticket(c);
             continue;
@@ -1363,8 +1338,7 @@ static long tls_write(lm_transport *t, const void *buf, size_t len)
     }
     if (c->pending_write) {
         if (len < c->pending_write) {
-            lm_tp_set_error(t, "internal error: TLS write retried with %zu bytes, not %zu", len,
-                            c->pending_write);
+            conn_err(t, LM_M_TLS_WRITE_RETRY, len, c->pending_write);
             return LM_ERR;
         }
         len = c->pending_write;

@@ -120,6 +120,12 @@ r = run([CLIENT, "--port", str(closed_port)], env=PT_ENV)
 check(r.returncode == 1 and "ligação recusada" in r.stderr and "--port" in r.stderr
       and len(r.stderr.strip().splitlines()) == 1,
       "client: 'connection refused' is one Portuguese line, exit 1", r.stderr)
+# a TLS configuration error (TLS builds only)
+if "built without TLS" not in run([SERVER, "--version"]).stdout:
+    r = run([CLIENT, "--tls", "--ca", "/nonexistent/ca.crt"], env=PT_ENV)
+    check(r.returncode == 2 and "não é possível ler o certificado da CA /nonexistent/ca.crt"
+          in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          "client: a missing --ca file is one Portuguese line, exit 2", r.stderr)
 r = run([CLIENT, "--help"], env=EN_ENV)
 check(r.stdout.startswith("usage: lanmsg-client"), "English stays the default", r.stdout)
 
