@@ -128,7 +128,7 @@ export LANMSG_EXE_PREFIX=wine
 # Tests that do not run here, and why (docs/windows.md has the details):
 #  - certgen_*, tls_backend, chat.load_quick: shell scripts or arguments that
 #    run an .exe directly (no binfmt_misc for wine in a container);
-#  - fuzz.replay.tls_*: their replayers use POSIX calls and are not built;
+#  - fuzz.replay.*: the replayers are not built (some use POSIX calls);
 #  - abuse.keys: POSIX key-file modes and SIGHUP reloads, which Windows lacks;
 #  - abuse.limits: exhausts POSIX file descriptors (ulimit -n);
 #  - interop.matrix: needs gnutls-serv/openssl peers launched beside a wine
