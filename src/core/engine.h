@@ -44,6 +44,8 @@ struct lm_conn {
     char peer[LM_ADDR_MAX];
     lm_conn *prev, *next; /* all connections of the loop */
     lm_conn *dirty_next;  /* flush list */
+    lm_conn *grave_next;    /* dead, waiting to be freed at the end of the turn */
+    int buried;             /* on the loop's grave list */
 };
 
 /* conn.c: queue and flush */

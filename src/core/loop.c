@@ -29,6 +29,7 @@ struct lm_loop {
     lm_poller *poller;
     lm_conn *head;
     lm_conn *dirty; /* connections to flush or reap this turn */
+    lm_conn *grave; /* dead connections, freed at the end of the turn */
     int nagain;     /* connections with input left after their budget */
     int listening;  /* listener registered with this poller */
     uint64_t accept_paused_until;
@@ -476,10 +477,29 @@ static void process_dirty(lm_loop *l)
                     c->state = CS_DEAD;
             }
         }
-        if (c->state == CS_DEAD)
-            conn_free(c);
-        else
+        if (c->state != CS_DEAD) {
             update_interest(c);
+        } else if (!c->buried) {
+            c->buried = 1;
+            c->grave_next = l->grave;
+            l->grave = c;
+        }
+    }
+}
+
+/* Free the connections that died this turn, once no event of the current
+ * batch can still point at them (a broadcast may kill a connection whose
+ * own event comes later in the same batch). Their on_close may queue
+ * messages to others, so flush again until nothing is left. */
+static void settle(lm_loop *l)
+{
+    process_dirty(l);
+    while (l->grave) {
+        lm_conn *c = l->grave;
+        l->grave = c->grave_next;
+        conn_free(c);
+        if (!l->grave)
+            process_dirty(l);
     }
 }
 
@@ -545,13 +565,14 @@ static void loop_turn(lm_loop *l, int timeout_ms)
         }
         process_dirty(l);
     }
+    settle(l);
     if (again)
         for (c = l->head; c; c = c->next)
             if (c->again) {
                 conn_read(c);
                 lm_conn_mark_dirty(c);
             }
-    process_dirty(l);
+    settle(l);
     now = lm_now_ms();
     if (!l->listening && !atomic_load(&srv->stopping) && now >= l->accept_paused_until) {
         if (lm_poller_add(l->poller, srv->listener, LM_EV_READ, &listener_tag) == LM_OK)
@@ -560,7 +581,7 @@ static void loop_turn(lm_loop *l, int timeout_ms)
     if (now - l->last_tick >= TICK_MS) {
         l->last_tick = now;
         check_timers(l, now);
-        process_dirty(l);
+        settle(l);
     }
 }
 
@@ -581,12 +602,12 @@ static void loop_drain(lm_loop *l)
         else if (c->state != CS_CLOSING)
             lm_conn_fail(c, "server shutting down");
     }
-    process_dirty(l);
+    settle(l);
     while (l->head && lm_now_ms() < deadline)
         loop_turn(l, 50);
     for (c = l->head; c; c = c->next)
         lm_conn_fail(c, "server shutting down");
-    process_dirty(l);
+    settle(l);
 }
 
 static void loop_run(lm_loop *l)
@@ -702,7 +723,7 @@ void lm_server_free(lm_server *srv)
             continue;
         while (l->head) {
             lm_conn_fail(l->head, "server shutting down");
-            process_dirty(l);
+            settle(l);
         }
         lm_poller_free(l->poller);
         free(l);
