@@ -38,9 +38,9 @@ static int handshake(lm_client *cl)
             return rc;
         w = wait_for(cl, rc, until);
         if (w == 0) {
-            lm_tp_set_error(cl->tp,
-                            "no TLS answer from %s within %d s (is the server running with --tls?)",
-                            cl->peer, cl->o->timeout_ms / 1000);
+            char msg[sizeof cl->tp->err];
+            lm_format(msg, sizeof msg, LM_M_CLI_NO_TLS_ANSWER, cl->peer, cl->o->timeout_ms / 1000);
+            lm_tp_set_error(cl->tp, "%s", msg);
             return LM_ERR_TLS;
         }
         if (w < 0)
@@ -128,8 +128,8 @@ int lm_client_connect(lm_client *cl, const lm_client_opts *o)
     lm_info(LM_M_CLI_CONNECTED, cl->peer,
             o->use_tls && !cl->tp->secure ? lm_tr(LM_M_CLI_UNENCRYPTED_FALLBACK) : cl->tp->desc);
     if (cl->tp->secure)
-        lm_debug(LM_M_CLI_TLS_DETAIL, cl->tp->resumed ? "resumed" : "new",
-                 cl->tp->verified ? "verified" : "NOT verified");
+        lm_debug(LM_M_CLI_TLS_DETAIL, lm_tr(cl->tp->resumed ? LM_M_WORD_RESUMED : LM_M_WORD_NEW),
+                 lm_tr(cl->tp->verified ? LM_M_WORD_VERIFIED : LM_M_WORD_NOT_VERIFIED));
     return LM_EXIT_OK;
 }
 
@@ -169,10 +169,9 @@ long lm_client_read(lm_client *cl, void *buf, size_t len)
             return n;
         w = wait_for(cl, (int)n, until);
         if (w == 0) {
-            lm_tp_set_error(cl->tp,
-                            "no reply from %s within %d s (is it a lanmsg or tutorial server? "
-                            "raise --timeout if it is just slow)",
-                            cl->peer, cl->o->timeout_ms / 1000);
+            char msg[sizeof cl->tp->err];
+            lm_format(msg, sizeof msg, LM_M_CLI_NO_REPLY, cl->peer, cl->o->timeout_ms / 1000);
+            lm_tp_set_error(cl->tp, "%s", msg);
             return LM_ERR;
         }
         if (w < 0)

@@ -63,7 +63,7 @@ static int queue_append(lm_conn *c, const char *a, size_t alen, const char *b, s
         return LM_ERR;
     }
     if (queue_reserve(c, alen + blen) != 0) {
-        lm_conn_fail(c, "out of memory");
+        lm_conn_fail(c, lm_tr(LM_M_OUT_OF_MEMORY));
         return LM_ERR;
     }
     memcpy(c->out + c->out_head + c->out_len, a, alen);
@@ -108,7 +108,7 @@ int lm_conn_flush(lm_conn *c)
         }
         if (n <= 0) {
             snprintf(c->reason_buf, sizeof c->reason_buf, "%s", c->tp->err);
-            lm_conn_fail(c, c->reason_buf[0] ? c->reason_buf : "write failed");
+            lm_conn_fail(c, c->reason_buf[0] ? c->reason_buf : lm_tr(LM_M_REASON_WRITE_FAILED));
             return n < 0 ? (int)n : LM_ERR;
         }
         c->out_head += (size_t)n;
@@ -127,7 +127,7 @@ void lm_conn_close(lm_conn *c, const char *reason)
 {
     if (c->state == CS_CLOSING || c->state == CS_DEAD)
         return;
-    c->reason = reason ? reason : "closed";
+    c->reason = reason ? reason : lm_tr(LM_M_REASON_CLOSED);
     c->state = CS_CLOSING;
     c->t_active = lm_now_ms(); /* the closing grace period starts now */
     lm_conn_mark_dirty(c);

@@ -141,9 +141,9 @@ static void conn_free(lm_conn *c)
     if (c->opened && srv->cfg.service->on_close)
         srv->cfg.service->on_close(srv->svc_state, c);
     if (c->opened)
-        lm_info(LM_M_SRV_DISCONNECTED, c->peer, c->reason ? c->reason : "closed");
+        lm_info(LM_M_SRV_DISCONNECTED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
     else if (!c->over_limit)
-        lm_debug(LM_M_SRV_DROPPED, c->peer, c->reason ? c->reason : "closed");
+        lm_debug(LM_M_SRV_DROPPED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
     if (c->tp)
         lm_tp_destroy(c->tp);
     else
@@ -206,7 +206,7 @@ static void conn_read(lm_conn *c)
         if (n > 0) {
             c->t_active = lm_now_ms();
             if (lm_framer_push(&c->framer, l->scratch, (size_t)n, on_frame, c) < 0)
-                lm_conn_fail(c, "out of memory");
+                lm_conn_fail(c, lm_tr(LM_M_OUT_OF_MEMORY));
             continue;
         }
         if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
@@ -217,10 +217,10 @@ static void conn_read(lm_conn *c)
         if (n == 0) {
             c->peer_done = 1;
             lm_framer_eof(&c->framer, on_frame, c);
-            lm_conn_close(c, "closed by peer");
+            lm_conn_close(c, lm_tr(LM_M_REASON_PEER_CLOSED));
         } else {
             snprintf(c->reason_buf, sizeof c->reason_buf, "%s",
-                     c->tp->err[0] ? c->tp->err : "connection lost");
+                     c->tp->err[0] ? c->tp->err : lm_tr(LM_M_REASON_LOST));
             lm_conn_fail(c, c->reason_buf);
         }
         return;
@@ -255,13 +255,14 @@ static void conn_open(lm_conn *c)
                          srv->cfg.max_clients);
         lm_conn_send_raw(c, line, (size_t)n);
         lm_info(LM_M_SRV_FULL, c->peer, srv->cfg.max_clients);
-        lm_conn_close(c, "server full");
+        lm_conn_close(c, lm_tr(LM_M_REASON_SERVER_FULL));
         return;
     }
     c->opened = 1;
     lm_info(LM_M_SRV_CONNECTION, c->peer, c->tp->desc);
     if (c->tp->secure)
-        lm_debug(LM_M_SRV_TLS_DETAIL, c->peer, c->tp->resumed ? "resumed" : "full",
+        lm_debug(LM_M_SRV_TLS_DETAIL, c->peer,
+                 lm_tr(c->tp->resumed ? LM_M_WORD_RESUMED : LM_M_WORD_FULL),
                  c->tp->peer_cn[0] ? c->tp->peer_cn : "-");
     if (srv->cfg.service->on_open)
         srv->cfg.service->on_open(srv->svc_state, c);
@@ -281,8 +282,8 @@ static void conn_handshake(lm_conn *c)
         c->tp_wants = rc == LM_WANT_WRITE ? LM_EV_WRITE : 0;
         return;
     }
-    snprintf(c->reason_buf, sizeof c->reason_buf, "TLS handshake failed: %s",
-             c->tp->err[0] ? c->tp->err : "unknown error");
+    lm_format(c->reason_buf, sizeof c->reason_buf, LM_M_REASON_HS_FAILED,
+              c->tp->err[0] ? c->tp->err : lm_tr(LM_M_REASON_UNKNOWN_ERROR));
     lm_debug(LM_M_SRV_HANDSHAKE_FAILED, c->peer, c->tp->err);
     lm_conn_fail(c, c->reason_buf);
 }
@@ -301,13 +302,13 @@ static void conn_detect(lm_conn *c)
     if (n == LM_WANT_READ)
         return;
     if (n <= 0) {
-        lm_conn_fail(c, n == 0 ? "closed before the handshake" : "connection lost");
+        lm_conn_fail(c, n == 0 ? lm_tr(LM_M_REASON_CLOSED_BEFORE_HS) : lm_tr(LM_M_REASON_LOST));
         return;
     }
     if (b == TLS_RECORD_HANDSHAKE) {
         c->tp = lm_tls_new(srv->cfg.tls, c->sock, c->peer, NULL);
         if (!c->tp) {
-            lm_conn_fail(c, "out of memory");
+            lm_conn_fail(c, lm_tr(LM_M_OUT_OF_MEMORY));
             return;
         }
         c->state = CS_HANDSHAKE;
@@ -316,7 +317,7 @@ static void conn_detect(lm_conn *c)
     }
     c->tp = lm_plain_new(c->sock, c->peer);
     if (!c->tp) {
-        lm_conn_fail(c, "out of memory");
+        lm_conn_fail(c, lm_tr(LM_M_OUT_OF_MEMORY));
         return;
     }
     if (srv->cfg.allow_plain) {
@@ -331,7 +332,7 @@ static void conn_detect(lm_conn *c)
         c->state = CS_OPEN; /* to queue the notice */
         lm_conn_send_raw(c, msg, sizeof msg - 1);
         lm_info(LM_M_SRV_TLS_REQUIRED, c->peer);
-        lm_conn_close(c, "plain client on a TLS-only port");
+        lm_conn_close(c, lm_tr(LM_M_REASON_PLAIN_ON_TLS));
     }
 }
 
@@ -389,7 +390,7 @@ static void accept_clients(lm_loop *l)
         c->registered = LM_EV_READ;
         if (lm_poller_add(l->poller, s, LM_EV_READ, c) != LM_OK) {
             c->registered = 0;
-            lm_conn_fail(c, "cannot watch the socket");
+            lm_conn_fail(c, lm_tr(LM_M_REASON_CANNOT_WATCH));
             continue;
         }
         if (srv->cfg.tls) {
@@ -397,7 +398,7 @@ static void accept_clients(lm_loop *l)
         } else {
             c->tp = lm_plain_new(s, peer);
             if (!c->tp) {
-                lm_conn_fail(c, "out of memory");
+                lm_conn_fail(c, lm_tr(LM_M_OUT_OF_MEMORY));
                 continue;
             }
             conn_open(c);
@@ -413,7 +414,7 @@ static void accept_clients(lm_loop *l)
 static void conn_event(lm_conn *c, int events)
 {
     if (events & LM_EV_ERROR && c->state != CS_DEAD && !(events & LM_EV_READ)) {
-        lm_conn_fail(c, "connection lost");
+        lm_conn_fail(c, lm_tr(LM_M_REASON_LOST));
         return;
     }
     switch (c->state) {
@@ -519,20 +520,20 @@ static void check_timers(lm_loop *l, uint64_t now)
              * chat client that has not typed yet: serve it as plain. */
             c->tp = lm_plain_new(c->sock, c->peer);
             if (!c->tp)
-                why = "out of memory";
+                why = lm_tr(LM_M_OUT_OF_MEMORY);
             else
                 conn_open(c);
             lm_conn_mark_dirty(c);
         } else if (c->state == CS_DETECT || c->state == CS_HANDSHAKE) {
             if (cfg->handshake_timeout_ms > 0 &&
                 now - c->t_start > (uint64_t)cfg->handshake_timeout_ms)
-                why = "handshake timeout";
+                why = lm_tr(LM_M_REASON_HS_TIMEOUT);
         } else if (c->state == CS_OPEN) {
             if (cfg->idle_timeout_ms > 0 && now - c->t_active > (uint64_t)cfg->idle_timeout_ms)
-                why = "idle timeout";
+                why = lm_tr(LM_M_REASON_IDLE_TIMEOUT);
             else if (cfg->line_timeout_ms > 0 && c->t_partial &&
                      now - c->t_partial > (uint64_t)cfg->line_timeout_ms)
-                why = "line not finished in time";
+                why = lm_tr(LM_M_REASON_LINE_TIMEOUT);
         } else if (c->state == CS_CLOSING) {
             if (now - c->t_active > CLOSE_GRACE_MS) {
                 c->state = CS_DEAD;
@@ -598,15 +599,15 @@ static void loop_drain(lm_loop *l)
     }
     for (c = l->head; c; c = c->next) {
         if (c->state == CS_OPEN)
-            lm_conn_close(c, "server shutting down");
+            lm_conn_close(c, lm_tr(LM_M_REASON_SHUTTING_DOWN));
         else if (c->state != CS_CLOSING)
-            lm_conn_fail(c, "server shutting down");
+            lm_conn_fail(c, lm_tr(LM_M_REASON_SHUTTING_DOWN));
     }
     settle(l);
     while (l->head && lm_now_ms() < deadline)
         loop_turn(l, 50);
     for (c = l->head; c; c = c->next)
-        lm_conn_fail(c, "server shutting down");
+        lm_conn_fail(c, lm_tr(LM_M_REASON_SHUTTING_DOWN));
     settle(l);
 }
 
@@ -645,7 +646,7 @@ lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen)
     int i;
 
     if (!srv) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "%s", lm_tr(LM_M_OUT_OF_MEMORY));
         return NULL;
     }
     srv->cfg = *cfg;
@@ -722,7 +723,7 @@ void lm_server_free(lm_server *srv)
         if (!l)
             continue;
         while (l->head) {
-            lm_conn_fail(l->head, "server shutting down");
+            lm_conn_fail(l->head, lm_tr(LM_M_REASON_SHUTTING_DOWN));
             settle(l);
         }
         lm_poller_free(l->poller);

@@ -3,9 +3,11 @@
  * A thin adapter from the transport table to the platform layer. It has no
  * handshake and no buffering of its own: the connection layer above owns the
  * buffers, so plain and TLS connections are driven the same way. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lanmsg/text.h"
 #include "lanmsg/transport.h"
 
 static int plain_handshake(lm_transport *t)
@@ -62,6 +64,6 @@ lm_transport *lm_plain_new(lm_sock s, const char *peer)
     t->ops = &plain_ops;
     t->sock = s;
     strncpy(t->peer, peer ? peer : "?", sizeof t->peer - 1);
-    strcpy(t->desc, "plain TCP");
+    snprintf(t->desc, sizeof t->desc, "%s", lm_tr(LM_M_WORD_PLAIN));
     return t;
 }

@@ -88,6 +88,11 @@ def tutorial_exchange(how, server_args, client_args, env):
               "\n".join(s.lines))
         check(s.wait_for("[Servidor] Recebido: Olá servidor!") is not None,
               how + ": server says '[Servidor] Recebido: Olá servidor!'", "\n".join(s.lines))
+        check(s.wait_for("[Servidor] 127.0.0.1:") is not None
+              and any(l.endswith("desligou-se (fechada pelo cliente)") for l in s.lines)
+              and any(l.endswith("(TCP simples)") for l in out),
+              how + ": details are Portuguese too (transport, disconnect reason)",
+              r.stdout + "\n".join(s.lines))
         check(not any("received" in l or "listening" in l for l in s.lines),
               how + ": no English on the server's console", "\n".join(s.lines))
 
