@@ -6,17 +6,26 @@ import os
 import socket
 import time
 
-from abuse import SLOW, good_client
+from abuse import SLOW, WRAPPED, good_client
 from harness import Server, check, done
 
 # -- file descriptors exhausted ----------------------------------------------
-old_wrap = os.environ.get("LANMSG_WRAP", "")
-os.environ["LANMSG_WRAP"] = "prlimit --nofile=64:64 " + old_wrap
-try:
-    s = Server()
-finally:
-    os.environ["LANMSG_WRAP"] = old_wrap
-with s:
+def fd_exhaustion():
+    """Under valgrind this cannot be tested: valgrind keeps the top
+    descriptors for itself and, when accept returns one of them, closes it
+    and reports EMFILE, so the kernel resets a connection the server never
+    saw."""
+    old_wrap = os.environ.get("LANMSG_WRAP", "")
+    os.environ["LANMSG_WRAP"] = "prlimit --nofile=64:64 " + old_wrap
+    try:
+        s = Server()
+    finally:
+        os.environ["LANMSG_WRAP"] = old_wrap
+    with s:
+        fd_exhaustion_cases(s)
+
+
+def fd_exhaustion_cases(s):
     good_client(s, None, "start under 64 descriptors")
     hogs = []
     for i in range(100):
@@ -58,10 +67,16 @@ with s:
     except OSError:
         got = b""
     check(got.startswith(b"Mensagem"), "the waiting client is served once descriptors free up",
-          repr(got))
+          "%r\n%s\n%s" % (got, s.output()[-1500:], s.errors()[-1500:]))
     late.close()
     good_client(s, None, "descriptors exhausted and freed")
     check(s.alive(), "server up after descriptor exhaustion")
+
+
+if WRAPPED:
+    print("# descriptor exhaustion skipped under LANMSG_WRAP (valgrind owns the top descriptors)")
+else:
+    fd_exhaustion()
 
 # -- a slowloris trickling an endless overlong line ---------------------------
 for partial in (50, 300):
