@@ -199,7 +199,7 @@ int lm_net_accept(lm_sock ls, lm_sock *out, char *peer, size_t peerlen, char *er
             return LM_WANT_READ;
         if (errno == ECONNABORTED || errno == EPROTO)
             return LM_ERR_RESET;
-        set_err(err, errlen, "cannot accept a connection", errno);
+        set_err(err, errlen, lm_tr(LM_M_NET_CANNOT_ACCEPT), errno);
         return LM_ERR;
     }
 #if !defined(__linux__)
@@ -311,12 +311,12 @@ int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char 
     hints.ai_socktype = SOCK_STREAM;
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve host %s: %s", host, gai_strerror(rc));
+        lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_strerror(rc));
         return LM_ERR;
     }
     fd = new_socket(res->ai_family, res->ai_socktype, res->ai_protocol);
     if (fd < 0) {
-        set_err(err, errlen, "cannot create a socket", errno);
+        set_err(err, errlen, lm_tr(LM_M_NET_CANNOT_SOCKET), errno);
         freeaddrinfo(res);
         return LM_ERR;
     }
@@ -325,7 +325,7 @@ int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char 
     rc = connect(fd, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     if (rc < 0 && errno != EINPROGRESS && errno != EINTR) {
-        set_err(err, errlen, "cannot connect", errno);
+        set_err(err, errlen, lm_tr(LM_M_NET_CONNECT_FAILED), errno);
         close(fd);
         return LM_ERR;
     }
@@ -340,7 +340,7 @@ int lm_net_connect_result(lm_sock s, char *err, size_t errlen)
     if (getsockopt(FD(s), SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
         soerr = errno;
     if (soerr) {
-        set_err(err, errlen, "cannot connect", soerr);
+        set_err(err, errlen, lm_tr(LM_M_NET_CONNECT_FAILED), soerr);
         return LM_ERR;
     }
     return LM_OK;
@@ -370,7 +370,7 @@ long lm_net_recv(lm_sock s, void *buf, size_t len, char *err, size_t errlen)
     do
         n = recv(FD(s), buf, len, 0);
     while (n < 0 && errno == EINTR);
-    return io_result(n, LM_WANT_READ, err, errlen, "receive failed");
+    return io_result(n, LM_WANT_READ, err, errlen, lm_tr(LM_M_NET_RECV_FAILED));
 }
 
 long lm_net_peek(lm_sock s, void *buf, size_t len, char *err, size_t errlen)
@@ -379,7 +379,7 @@ long lm_net_peek(lm_sock s, void *buf, size_t len, char *err, size_t errlen)
     do
         n = recv(FD(s), buf, len, MSG_PEEK);
     while (n < 0 && errno == EINTR);
-    return io_result(n, LM_WANT_READ, err, errlen, "receive failed");
+    return io_result(n, LM_WANT_READ, err, errlen, lm_tr(LM_M_NET_RECV_FAILED));
 }
 
 long lm_net_send(lm_sock s, const void *buf, size_t len, char *err, size_t errlen)
@@ -393,7 +393,7 @@ long lm_net_send(lm_sock s, const void *buf, size_t len, char *err, size_t errle
     do
         n = send(FD(s), buf, len, flags);
     while (n < 0 && errno == EINTR);
-    return io_result(n, LM_WANT_WRITE, err, errlen, "send failed");
+    return io_result(n, LM_WANT_WRITE, err, errlen, lm_tr(LM_M_NET_SEND_FAILED));
 }
 
 void lm_net_shutdown_write(lm_sock s)
