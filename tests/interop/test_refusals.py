@@ -27,10 +27,16 @@ def opened(s):
     return s.output().count("connection from")
 
 
-def refused_by_server(s, what, *extra, **kw):
+def refused_by_server(s, what, *extra, late=False, **kw):
+    """`late`: under TLS 1.3 a missing or foreign client certificate is
+    refused after the client's side of the handshake is done, so s_client
+    may exit 0 before it reads the alert; what counts then is that nothing
+    was served."""
     before = opened(s)
     r = s_client(s.port, *extra, **kw)
     handshake_ok = "Cipher is (NONE)" not in r.stdout and r.returncode == 0
+    if late and "TLSv1.3" in r.stdout:
+        handshake_ok = "Mensagem recebida" in r.stdout
     check(not handshake_ok, "server refuses " + what + " (openssl s_client)",
           "rc=%d\n%s" % (r.returncode, (r.stdout + r.stderr)[-1500:]))
     check(opened(s) == before and s.wait_for("received from .*should not arrive", 0.5) is None,
@@ -54,8 +60,9 @@ with Server(*(certs.server_args() + ["-v"])) as s:
 
 # -- client certificates ------------------------------------------------------
 with Server(*(certs.server_args() + ["--require-client-cert", "-v"])) as s:
-    refused_by_server(s, "a client without a certificate (--require-client-cert)")
-    refused_by_server(s, "a client certificate from another CA", cert_dir=other, user="alice")
+    refused_by_server(s, "a client without a certificate (--require-client-cert)", late=True)
+    refused_by_server(s, "a client certificate from another CA", cert_dir=other, user="alice",
+                      late=True)
     r = client("--port", s.port, *certs.client_args())
     check(r.returncode != 0 and "Mensagem recebida" not in r.stdout,
           "our client without a certificate is refused", r.stdout + r.stderr)
