@@ -34,29 +34,31 @@ const char *lm_service_names(void);
 
 /* ---- configuration ---- */
 typedef struct lm_server_config {
-    const char *host;            /* default "0.0.0.0" */
-    const char *port;            /* default "5000"; "0" = ephemeral */
-    lm_tls_config *tls;          /* NULL = plain TCP only */
-    int allow_plain;             /* with tls: accept plain clients too */
-    lm_framing framing;          /* default auto */
-    size_t max_line;             /* default 64 KiB */
-    const lm_service *service;   /* default ack */
-    const char *reply;           /* ack's reply, default "Mensagem recebida" */
-    int handshake_timeout_ms;    /* default 10000 */
-    int idle_timeout_ms;         /* default 0 = off */
-    int line_timeout_ms;         /* default 30000: time to finish a line */
-    int max_clients;             /* default 1024 */
-    size_t max_output;           /* per-connection output queue, default 1 MiB */
-    int threads;                 /* default 1 */
-    int chat_require_tls;        /* chat: don't relay plain to TLS clients */
-    int verbose;                 /* -1 quiet, 0 normal, 1 verbose */
+    const char *host;          /* default "0.0.0.0" */
+    const char *port;          /* default "5000"; "0" = ephemeral */
+    lm_tls_config *tls;        /* NULL = plain TCP only */
+    int allow_plain;           /* with tls: accept plain clients too */
+    lm_framing framing;        /* default auto */
+    size_t max_line;           /* default 64 KiB */
+    const lm_service *service; /* default ack */
+    const char *reply;         /* ack's reply, default "Mensagem recebida" */
+    int handshake_timeout_ms;  /* default 10000 */
+    int idle_timeout_ms;       /* default 0 = off */
+    int line_timeout_ms;       /* default 30000: time to finish a line */
+    int max_clients;           /* default 1024 */
+    size_t max_output;         /* per-connection output queue, default 1 MiB */
+    int threads;               /* default 1 */
+    int chat_require_tls;      /* chat: don't relay plain to TLS clients */
+    int verbose;               /* -1 quiet, 0 normal, 1 verbose */
 } lm_server_config;
 
 void lm_server_config_defaults(lm_server_config *cfg);
 
 /* Bind and listen (errors such as a port in use are reported here, before
- * anything runs). Returns NULL with one line in err. */
-lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen);
+ * anything runs). Returns NULL with one line in err and *code (may be NULL)
+ * set: LM_ERR_CONFIG when the service refuses the configuration, LM_ERR for
+ * runtime failures such as a port in use. */
+lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen, int *code);
 /* Port actually bound (useful with port "0"). */
 int lm_server_port(const lm_server *srv);
 /* "0.0.0.0:5000" */

@@ -44,7 +44,7 @@ static void server_child(int wfd, const lm_server_config *cfg, const lm_tls_opti
             _exit(1);
         }
     }
-    srv = lm_server_new(&c, err, sizeof err);
+    srv = lm_server_new(&c, err, sizeof err, NULL);
     if (!srv) {
         dprintf(wfd, "E%s\n", err);
         _exit(1);

@@ -158,11 +158,11 @@ int main(int argc, char **argv)
             return LM_EXIT_USAGE;
         }
     }
-    srv = lm_server_new(&o.cfg, err, sizeof err);
+    srv = lm_server_new(&o.cfg, err, sizeof err, &code);
     if (!srv) {
         lm_warn(LM_M_PLAIN, err);
         lm_tls_config_free(o.cfg.tls);
-        return LM_EXIT_RUNTIME;
+        return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
     }
     lm_signals_install(&stop, &reload);
     lm_info(LM_M_SRV_LISTENING, lm_server_address(srv),

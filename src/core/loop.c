@@ -640,11 +640,14 @@ static void *loop_thread(void *arg)
  * Server life cycle
  * ==================================================================== */
 
-lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen)
+lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen, int *code)
 {
     lm_server *srv = calloc(1, sizeof *srv);
-    int i;
+    int i, dummy;
 
+    if (!code)
+        code = &dummy;
+    *code = LM_ERR;
     if (!srv) {
         snprintf(err, errlen, "%s", lm_tr(LM_M_OUT_OF_MEMORY));
         return NULL;
@@ -657,6 +660,7 @@ lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen)
     srv->listener = LM_SOCK_INVALID;
     if (srv->cfg.service->init &&
         srv->cfg.service->init(srv, &srv->svc_state, err, errlen) != LM_OK) {
+        *code = LM_ERR_CONFIG; /* the service refused this configuration */
         free(srv);
         return NULL;
     }

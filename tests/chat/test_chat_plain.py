@@ -7,7 +7,8 @@ from harness import Server, check, done, run
 
 # -- --threads > 1 is refused at start, in one line ----------------------------
 r = run([harness.SERVER, "--service", "chat", "--threads", "2", "--port", "0"], timeout=10)
-check(r.returncode != 0, "chat with --threads 2 does not start", r.stdout + r.stderr)
+check(r.returncode == 2, "chat with --threads 2 does not start (exit 2, a configuration error)",
+      r.stdout + r.stderr)
 check("--threads 2 is not supported (use --threads 1)" in r.stderr and harness.one_line_error(r.stderr),
       "... and says why in one line", r.stderr)
 
