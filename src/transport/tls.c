@@ -168,92 +168,6 @@ static void tls_strerror(int ret, char *buf, size_t len)
         snprintf(buf, len, "mbed TLS error -0x%04x", (unsigned)-ret);
 }
 
-/* Parse a dotted IPv4 address; 0 on success. */
-static int parse_ipv4(const char *s, unsigned char out[4])
-{
-    for (int i = 0; i < 4; i++) {
-        unsigned v = 0;
-        int digits = 0;
-        while (isdigit((unsigned char)*s) && digits < 4) {
-            v = v * 10 + (unsigned)(*s++ - '0');
-            digits++;
-        }
-        if (!digits || digits > 3 || v > 255)
-            return -1;
-        out[i] = (unsigned char)v;
-        if (i < 3 && *s++ != '.')
-            return -1;
-    }
-    return *s ? -1 : 0;
-}
-
-/* Parse an IPv6 literal (with "::" and an optional dotted IPv4 tail, no
- * zone id); 0 on success. Written here rather than with inet_pton so that
- * this file needs no socket headers: the platform layer owns those. */
-static int parse_ipv6(const char *s, unsigned char out[16])
-{
-    unsigned short g[8];
-    int n = 0, gap = -1;
-    if (s[0] == ':') {
-        if (s[1] != ':')
-            return -1;
-        gap = 0;
-        s += 2;
-    }
-    while (*s) {
-        if (n == 8)
-            return -1;
-        if (strchr(s, ':') == NULL && strchr(s, '.') != NULL) {
-            unsigned char v4[4];
-            if (n > 6 || parse_ipv4(s, v4) != 0)
-                return -1;
-            g[n++] = (unsigned short)(v4[0] << 8 | v4[1]);
-            g[n++] = (unsigned short)(v4[2] << 8 | v4[3]);
-            break;
-        }
-        unsigned v = 0;
-        int digits = 0;
-        while (isxdigit((unsigned char)*s) && digits < 5) {
-            int c = tolower((unsigned char)*s++);
-            v = v * 16 + (unsigned)(isdigit(c) ? c - '0' : c - 'a' + 10);
-            digits++;
-        }
-        if (!digits || digits > 4)
-            return -1;
-        g[n++] = (unsigned short)v;
-        if (*s == ':') {
-            s++;
-            if (*s == ':') {
-                if (gap >= 0)
-                    return -1;
-                gap = n;
-                s++;
-            } else if (!*s) {
-                return -1;
-            }
-        } else if (*s) {
-            return -1;
-        }
-    }
-    if (gap < 0 && n != 8)
-        return -1;
-    if (gap >= 0 && n > 7)
-        return -1;
-    memset(out, 0, 16);
-    int tail = gap < 0 ? 0 : n - gap;
-    int head = gap < 0 ? n : gap;
-    for (int i = 0; i < head; i++) {
-        out[2 * i] = (unsigned char)(g[i] >> 8);
-        out[2 * i + 1] = (unsigned char)g[i];
-    }
-    for (int i = 0; i < tail; i++) {
-        int at = 8 - tail + i;
-        out[2 * at] = (unsigned char)(g[head + i] >> 8);
-        out[2 * at + 1] = (unsigned char)g[head + i];
-    }
-    return 0;
-}
-
 /* Address bytes of an IP literal host ("[::1]" accepted); 0 if not one. */
 static size_t parse_ip(const char *host, unsigned char out[16])
 {
@@ -264,49 +178,7 @@ static size_t parse_ip(const char *host, unsigned char out[16])
         tmp[n - 2] = '\0';
         host = tmp;
     }
-    if (parse_ipv4(host, out) == 0)
-        return 4;
-    if (strchr(host, ':') && parse_ipv6(host, out) == 0)
-        return 16;
-    return 0;
-}
-
-/* Text for 4 or 16 address bytes; IPv6 with the longest zero run as "::". */
-static void format_ip(const unsigned char *p, size_t len, char *out, size_t outlen)
-{
-    if (len == 4) {
-        snprintf(out, outlen, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
-        return;
-    }
-    if (len != 16) {
-        snprintf(out, outlen, "(bad address)");
-        return;
-    }
-    unsigned g[8];
-    int best = -1, bestlen = 1;
-    for (int i = 0; i < 8; i++)
-        g[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
-    for (int i = 0; i < 8;) {
-        int j = i;
-        while (j < 8 && g[j] == 0)
-            j++;
-        if (j - i > bestlen) {
-            best = i;
-            bestlen = j - i;
-        }
-        i = j > i ? j : i + 1;
-    }
-    size_t o = 0;
-    out[0] = '\0';
-    for (int i = 0; i < 8 && o < outlen; i++) {
-        if (i == best) {
-            o += (size_t)snprintf(out + o, outlen - o, "::");
-            i += bestlen - 1;
-            continue;
-        }
-        int colon = i > 0 && i != best + bestlen;
-        o += (size_t)snprintf(out + o, outlen - o, "%s%x", colon ? ":" : "", g[i]);
-    }
+    return (size_t)lm_ip_parse(host, out);
 }
 
 /* ==== certificate names ==== */
@@ -439,7 +311,7 @@ static void san_names_cb(void *arg, int tag, const unsigned char *p, size_t len)
                 return;
         name_list_add(l, (const char *)p, len);
     } else if (tag == SAN_IP) {
-        format_ip(p, len, ip, sizeof ip);
+        lm_ip_format(p, len, ip, sizeof ip);
         name_list_add(l, ip, strlen(ip));
     }
 }
