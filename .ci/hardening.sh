@@ -4,7 +4,7 @@
 #      from any process (servers included) fails the step;
 #   2. each libFuzzer target for FUZZ_SECONDS (default 60; four targets,
 #      so at most about five minutes), clang builds with LANMSG_FUZZ=ON;
-#   3. valgrind memcheck over the integration, abuse and interop tests (the
+#   3. valgrind memcheck over the integration, abuse, interop and chat tests (the
 #      server runs under valgrind through LANMSG_WRAP): no error and no
 #      definite leak in any server;
 #   4. testssl.sh against the server (the ctest labelled "slow").
@@ -76,14 +76,15 @@ step_fuzz() {
 }
 
 step_valgrind() {
-    echo "== valgrind memcheck: servers of the integration, abuse and interop tests =="
+    echo "== valgrind memcheck: servers of the integration, abuse, interop and chat tests =="
     local b=$out/valgrind logs=$out/valgrind-logs
     cmake -S "$src" -B "$b" -DLANMSG_WERROR=ON >/dev/null
     cmake --build "$b" -j2
     rm -rf "$logs" && mkdir -p "$logs"
     if ! (cd "$b" && LANMSG_WRAP="valgrind -q --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite --log-file=$logs/vg.%p.log" \
-          ctest -j2 --output-on-failure -R '^(integration|abuse|interop)\.' -LE slow); then
+          ctest -j2 --output-on-failure -R '^(integration|abuse|interop|chat)\.' -E 'load' \
+            -LE slow); then
         fail "tests failed under valgrind"
     fi
     local n
