@@ -134,11 +134,13 @@ export LANMSG_EXE_PREFIX=wine
 #  - interop.matrix: needs gnutls-serv/openssl peers launched beside a wine
 #    client; its gnutls cases refuse the connection under wine (not yet
 #    understood);
-#  - integration.tls, abuse.handshake, abuse.faults: KNOWN BUG, the Windows
-#    server crashes (NULL read in conn_free, src/core/loop.c) when a client
-#    resets a connection while another is served; reported, not yet fixed.
+#  - abuse.handshake: under wine, once a client resets a connection before
+#    the server accepted it, every later accept() fails with WSAENOTCONN
+#    (10057) and the reset connection is never taken off the queue, so no
+#    new client is served; Linux drops such a connection and so, by its
+#    documentation, does Windows. Seen under wine only.
 # LANMSG_WIN_SKIP replaces this list (an empty value runs everything built).
-skip=${LANMSG_WIN_SKIP-'^(certgen_|tls_backend$|chat\.load_quick$|fuzz\.replay\.|abuse\.keys$|abuse\.limits$|interop\.matrix$|integration\.tls$|abuse\.handshake$|abuse\.faults$)'}
+skip=${LANMSG_WIN_SKIP-'^(certgen_|tls_backend$|chat\.load_quick$|fuzz\.replay\.|abuse\.keys$|abuse\.limits$|interop\.matrix$|abuse\.handshake$)'}
 step "tests under wine"
 (cd "$build/lanmsg" && ctest -j2 --output-on-failure --timeout 300 ${skip:+-E "$skip"})
 step "done"

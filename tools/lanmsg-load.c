@@ -316,7 +316,7 @@ static void step(pool *pl, lconn *c)
             break;
         }
         case C_SEND: {
-            long n = lm_tp_write(c->tp, HELLO + c->sent, sizeof HELLO - 1 - c->sent);
+            long n = lm_tp_write(c->tp, &HELLO[c->sent], sizeof HELLO - 1 - c->sent);
             if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
                 want(pl, c, ev_for(n));
                 return;
