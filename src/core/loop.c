@@ -207,6 +207,13 @@ static void conn_read(lm_conn *c)
             c->t_active = lm_now_ms();
             if (lm_framer_push(&c->framer, l->scratch, (size_t)n, on_frame, c) < 0)
                 lm_conn_fail(c, lm_tr(LM_M_OUT_OF_MEMORY));
+            /* A short read with nothing buffered in the transport has most
+             * likely drained the socket: skip the read that would only say
+             * "would block" (a quarter of an echo's system calls). Only a
+             * pending auto-mode message needs that answer, to end it. */
+            if ((size_t)n < sizeof l->scratch && !lm_tp_pending(c->tp) &&
+                (!lm_framer_partial(&c->framer) || lm_framer_wants_newline(&c->framer)))
+                break;
             continue;
         }
         if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
