@@ -20,6 +20,18 @@ if ((!quick)); then
     echo "== the same tests under AddressSanitizer + UBSan =="
     "$root/tools/setup.sh" "$root/build-asan" -DLANMSG_WERROR=ON -DLANMSG_SANITIZE=ON \
         -DCMAKE_BUILD_TYPE=Debug
-    (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 \
-        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest -j2 --output-on-failure -LE slow)
+    # Reports go to files as well as failing the program: a server's stderr
+    # is not always read by its test, and a report must never go unseen.
+    logs=$root/build-asan/sanitizer-logs
+    rm -rf "$logs" && mkdir -p "$logs"
+    status=0
+    (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1:log_path=$logs/asan \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan \
+        ctest -j2 --output-on-failure -LE slow) || status=$?
+    if compgen -G "$logs/*" >/dev/null; then
+        head -n 80 "$logs"/*
+        echo "test.sh: AddressSanitizer/UBSan reported problems (above; logs in $logs)" >&2
+        status=1
+    fi
+    exit $status
 fi
