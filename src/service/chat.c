@@ -311,7 +311,7 @@ static void chat_open(void *state, lm_conn *c)
     size_t others = 0;
 
     if (!u) {
-        lm_conn_close(c, "out of memory");
+        lm_conn_close(c, lm_tr(LM_M_OUT_OF_MEMORY));
         return;
     }
     u->c = c;
@@ -327,7 +327,7 @@ static void chat_open(void *state, lm_conn *c)
                                       "the other session first";
             lm_conn_send_raw(c, msg, sizeof msg - 1);
             lm_info(LM_M_CHAT_DUPLICATE_CERT, lm_conn_peer(c), esc(e, sizeof e, cn, strlen(cn)));
-            lm_conn_close(c, "certificate name already connected");
+            lm_conn_close(c, lm_tr(LM_M_CHAT_REASON_DUPLICATE));
             free(u);
             return;
         }
@@ -497,7 +497,7 @@ static void command(chat_state *st, chat_user *u, const char *msg, size_t len)
     } else if (IS("quit")) {
         tell(st, u, "* bye");
         announce_leave(st, u);
-        lm_conn_close(u->c, "quit");
+        lm_conn_close(u->c, lm_tr(LM_M_CHAT_REASON_QUIT));
     } else {
         char e[48];
         lm_escape(e, sizeof e, msg, n);
