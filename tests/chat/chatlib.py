@@ -13,49 +13,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402  (shared Server, Certs, check, ...)
 
 
-class Chat:
+class Chat(harness.Lines):
     """One lanmsg-client --chat process."""
 
     def __init__(self, port, *args):
         cmd = [harness.CLIENT, "--chat", "--port", str(port)] + [str(a) for a in args]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, errors="replace",
-                                     env=harness.ENV, bufsize=1)
-        self.lines, self.err = [], []
-        self._lock = threading.Lock()
-
-        def pump(stream, sink):
-            for line in stream:
-                with self._lock:
-                    sink.append(line.rstrip("\n"))
-
-        self._t = [threading.Thread(target=pump, args=(self.proc.stdout, self.lines), daemon=True),
-                   threading.Thread(target=pump, args=(self.proc.stderr, self.err), daemon=True)]
-        for t in self._t:
-            t.start()
+        super().__init__(cmd, stdin=subprocess.PIPE)
 
     def say(self, text):
         self.proc.stdin.write(text + "\n")
         self.proc.stdin.flush()
-
-    def output(self):
-        with self._lock:
-            return "\n".join(self.lines)
-
-    def errors(self):
-        with self._lock:
-            return "\n".join(self.err)
-
-    def wait_for(self, pattern, timeout=10, count=1):
-        """Wait until `count` stdout lines match the regex; return the last match."""
-        end = time.time() + timeout
-        while time.time() < end:
-            with self._lock:
-                ms = [m for m in (re.search(pattern, l) for l in self.lines) if m]
-            if len(ms) >= count:
-                return ms[count - 1]
-            time.sleep(0.02)
-        return None
 
     def has(self, pattern):
         with self._lock:

@@ -69,41 +69,39 @@ def done():
     sys.exit(0)
 
 
-class Server:
-    """A running lanmsg-server whose output is collected in the background."""
+class Lines:
+    """A process whose stdout and stderr lines are collected in the
+    background, for tests to wait on. Subclasses may watch each stdout line
+    as it arrives (on_line)."""
 
-    def __init__(self, *args, host="127.0.0.1", cwd=None, env=None, expect_start=True):
-        cmd = [SERVER, "--host", host, "--port", "0"] + list(args)
-        # LANMSG_WRAP runs the server under a tool, e.g. valgrind (.ci/hardening.sh).
-        cmd = shlex.split(os.environ.get("LANMSG_WRAP", "")) + cmd
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     cwd=cwd, env=env or ENV, text=True, errors="replace")
+    def __init__(self, cmd, stdin=None, cwd=None, env=None):
+        self.proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=cwd, env=env or ENV, text=True,
+                                     errors="replace", bufsize=1)
         self.lines = []
         self.err_lines = []
         self._lock = threading.Lock()
-        self.port = None
-        started = threading.Event()
-
-        def pump(stream, sink, is_out):
-            for line in stream:
-                with self._lock:
-                    sink.append(line.rstrip("\n"))
-                if is_out and self.port is None:
-                    m = re.search(r"listening on .*:(\d+) ", line)
-                    if m:
-                        self.port = int(m.group(1))
-                        started.set()
-            if is_out:
-                started.set()
-
-        self._t = [threading.Thread(target=pump, args=(self.proc.stdout, self.lines, True), daemon=True),
-                   threading.Thread(target=pump, args=(self.proc.stderr, self.err_lines, False), daemon=True)]
+        self._t = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines, True),
+                                    daemon=True),
+                   threading.Thread(target=self._pump, args=(self.proc.stderr, self.err_lines, False),
+                                    daemon=True)]
         for t in self._t:
             t.start()
-        started.wait(15)
-        if expect_start and self.port is None:
-            self.stop()
-            raise RuntimeError("server did not start: %s" % "\n".join(self.err_lines + self.lines))
+
+    def _pump(self, stream, sink, is_out):
+        for line in stream:
+            with self._lock:
+                sink.append(line.rstrip("\n"))
+            if is_out:
+                self.on_line(line)
+        if is_out:
+            self.on_eof()
+
+    def on_line(self, line):
+        pass
+
+    def on_eof(self):
+        pass
 
     def output(self):
         with self._lock:
@@ -113,20 +111,50 @@ class Server:
         with self._lock:
             return "\n".join(self.err_lines)
 
-    def wait_for(self, pattern, timeout=10):
-        """Wait until a stdout line matches the regex; return the match or None."""
+    def wait_for(self, pattern, timeout=10, count=1):
+        """Wait until `count` stdout lines match the regex; return the last
+        of those matches, or None."""
         end = time.time() + timeout
         while time.time() < end:
             with self._lock:
-                for line in self.lines:
-                    m = re.search(pattern, line)
-                    if m:
-                        return m
+                ms = [m for m in (re.search(pattern, l) for l in self.lines) if m]
+            if len(ms) >= count:
+                return ms[count - 1]
             time.sleep(0.02)
         return None
 
     def alive(self):
         return self.proc.poll() is None
+
+    def join(self):
+        for t in self._t:
+            t.join(2)
+
+
+class Server(Lines):
+    """A running lanmsg-server on an ephemeral port (self.port)."""
+
+    def __init__(self, *args, host="127.0.0.1", cwd=None, env=None, expect_start=True):
+        cmd = [SERVER, "--host", host, "--port", "0"] + list(args)
+        # LANMSG_WRAP runs the server under a tool, e.g. valgrind (.ci/hardening.sh).
+        cmd = shlex.split(os.environ.get("LANMSG_WRAP", "")) + cmd
+        self.port = None
+        self._started = threading.Event()
+        super().__init__(cmd, cwd=cwd, env=env)
+        self._started.wait(15)
+        if expect_start and self.port is None:
+            self.stop()
+            raise RuntimeError("server did not start: %s" % "\n".join(self.err_lines + self.lines))
+
+    def on_line(self, line):
+        if self.port is None:
+            m = re.search(r"listening on .*:(\d+) ", line)
+            if m:
+                self.port = int(m.group(1))
+                self._started.set()
+
+    def on_eof(self):
+        self._started.set()
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:
@@ -140,6 +168,79 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.join()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Peer:
+    """A long-running third-party peer (openssl s_client, gnutls-cli, socat,
+    ncat) whose raw stdout/stderr bytes are collected."""
+
+    def __init__(self, cmd, env=None, stdin=True):
+        self.cmd = cmd
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=env or ENV)
+        self.out = bytearray()
+        self.err = bytearray()
+        self._lock = threading.Lock()
+        self._t = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True),
+                   threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True)]
+        for t in self._t:
+            t.start()
+
+    def _pump(self, stream, sink):
+        while True:
+            b = stream.read1(65536) if hasattr(stream, "read1") else stream.read(1)
+            if not b:
+                return
+            with self._lock:
+                sink.extend(b)
+
+    def send(self, data):
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def text(self):
+        with self._lock:
+            return self.out.decode("utf-8", "replace")
+
+    def errors(self):
+        with self._lock:
+            return self.err.decode("utf-8", "replace")
+
+    def wait_out(self, needle, timeout=15):
+        """Wait until `needle` appears in stdout (or the process exits)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if needle in self.text():
+                return True
+            if self.proc.poll() is not None:
+                time.sleep(0.1)
+                return needle in self.text()
+            time.sleep(0.02)
+        return False
+
+    def wait_exit(self, timeout=15):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
         for t in self._t:
             t.join(2)
         return self.proc.returncode
@@ -149,6 +250,17 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def talk(cmd, line=b"hello interop\n", expect="Mensagem recebida", timeout=15):
+    """Start a peer that does not exit on its own, send one line, and report
+    whether `expect` came back. Returns (ok, stdout, stderr, exit code or None)."""
+    with Peer(cmd) as p:
+        p.send(line)
+        ok = p.wait_out(expect, timeout)
+        rc = p.proc.poll()
+        p.stop()
+        return ok, p.text(), p.errors(), rc
 
 
 def client(*args, input=None, timeout=20, cwd=None, env=None):
@@ -162,33 +274,6 @@ def client(*args, input=None, timeout=20, cwd=None, env=None):
 def run(cmd, input=None, timeout=20, **kw):
     return subprocess.run(cmd, input=input, capture_output=True, text=True, errors="replace",
                           timeout=timeout, env=kw.pop("env", ENV), **kw)
-
-
-def talk(cmd, send, pattern, timeout=15):
-    """Start a peer that does not exit on its own (openssl s_client, ...),
-    send it `send` on stdin, and collect its stdout until `pattern` shows up
-    or the time runs out. Returns the output seen."""
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, env=ENV)
-    out = []
-
-    def reader():
-        for line in iter(p.stdout.readline, b""):
-            out.append(line.decode("utf-8", "replace"))
-            if re.search(pattern, out[-1]):
-                break
-
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
-    try:
-        p.stdin.write(send.encode())
-        p.stdin.flush()
-    except OSError:
-        pass
-    t.join(timeout)
-    p.kill()
-    p.wait()
-    return "".join(out)
 
 
 def free_port():
