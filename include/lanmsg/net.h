@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lanmsg/error.h"
 
@@ -111,6 +112,9 @@ int lm_file_mode(const char *path, char *err, size_t errlen);
 int lm_host_name(char *buf, size_t len);
 /* A numeric IPv4 or IPv6 address as bytes: returns 4 or 16, 0 if not one. */
 int lm_ip_parse(const char *text, unsigned char ip[16]);
+/* Open a file for appending, creating it readable by its owner only (0600
+ * on POSIX): for secrets such as the TLS key log. NULL with errno set. */
+FILE *lm_file_append_private(const char *path);
 /* 4 or 16 address bytes as canonical text ("::1", not "::0001"). */
 void lm_ip_format(const unsigned char *ip, size_t iplen, char *buf, size_t len);
 /* 1 when something has this name, even a dangling symbolic link. */

@@ -771,3 +771,15 @@ int lm_file_replace(const char *from, const char *to)
 {
     return rename(from, to);
 }
+
+FILE *lm_file_append_private(const char *path)
+{
+    FILE *f;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return NULL;
+    f = fdopen(fd, "a");
+    if (!f)
+        close(fd);
+    return f;
+}

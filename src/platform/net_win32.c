@@ -898,3 +898,16 @@ int lm_file_replace(const char *from, const char *to)
     errno = errno_of(GetLastError());
     return -1;
 }
+
+FILE *lm_file_append_private(const char *path)
+{
+    FILE *f;
+    int fd = _open(path, _O_WRONLY | _O_CREAT | _O_APPEND | _O_BINARY | _O_NOINHERIT,
+                   _S_IREAD | _S_IWRITE);
+    if (fd < 0)
+        return NULL;
+    f = _fdopen(fd, "ab");
+    if (!f)
+        _close(fd);
+    return f;
+}

@@ -11,18 +11,15 @@
  * inner config it started with, so a SIGHUP reload can swap in new files
  * without touching a configuration that live handshakes are reading. */
 #define LM_TLS_BACKEND  1
-#define _POSIX_C_SOURCE 200809L /* fdopen, for the 0600 key-log file */
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <threads.h>
 
 #include <mbedtls/asn1.h>
@@ -575,18 +572,12 @@ static void keylog_open(lm_tls_config *cfg)
     const char *path = getenv("SSLKEYLOGFILE");
     if (!path || !*path)
         return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0)
-        cfg->keylog = fdopen(fd, "a");
+    cfg->keylog = lm_file_append_private(path);
     if (!cfg->keylog) {
-        fprintf(stderr, "warning: SSLKEYLOGFILE is set but %s cannot be opened: %s\n", path,
-                strerror(errno));
+        lm_warn(LM_M_TLS_KEYLOG_CANNOT_OPEN, path, strerror(errno));
         return;
     }
-    fprintf(stderr,
-            "warning: SSLKEYLOGFILE is set: TLS secrets will be written to %s; anyone with "
-            "that file can decrypt the traffic (debugging aid only)\n",
-            path);
+    lm_warn(LM_M_TLS_KEYLOG_ON, path);
 }
 
 /* ==== configuration ==== */
