@@ -76,6 +76,8 @@ int lm_net_wait_with_stdin(lm_sock s, int want_write, int timeout_ms, int *sock_
 /* Monotonic milliseconds and microseconds. */
 uint64_t lm_now_ms(void);
 uint64_t lm_now_us(void);
+/* Monotonic nanoseconds, for timing loopback round trips of a few µs. */
+uint64_t lm_now_ns(void);
 
 /* ---- readiness poller (epoll on Linux, poll elsewhere) ---- */
 typedef struct lm_poller lm_poller;

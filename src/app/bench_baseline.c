@@ -96,11 +96,11 @@ int bb_raw_pingpong(size_t size, int n, double *per_sec, double *p50_us, char *e
     if (lm_net_connect("127.0.0.1", port, 5000, &s, peer, sizeof peer, err, errlen) == LM_OK) {
         int i;
         for (i = -warm; i < n; i++) {
-            uint64_t t0 = lm_now_us();
+            uint64_t t0 = lm_now_ns();
             if (write_exact(s, buf, size) != 1 || read_exact(s, buf, size) != 1)
                 break;
             if (i >= 0)
-                lat[i] = (double)(lm_now_us() - t0);
+                lat[i] = (double)(lm_now_ns() - t0) / 1000.0;
         }
         lm_net_close(s);
         if (i == n) {

@@ -214,13 +214,13 @@ int bm_rtt(const bench_target *t, size_t size, int n, bm_rtt_result *r, char *er
     if (!lat || !msg || !(tp = bm_open(t, t->tls, err, errlen)))
         goto out;
     for (int i = -warm; i < n; i++) {
-        uint64_t t0 = lm_now_us();
+        uint64_t t0 = lm_now_ns();
         if (bm_write_all(tp, msg, size) != LM_OK || bm_read_lines(tp, 1) != LM_OK) {
             snprintf(err, errlen, "echo over %s failed: %s", tp->desc, tp->err);
             goto out;
         }
         if (i >= 0)
-            lat[i] = (double)(lm_now_us() - t0);
+            lat[i] = (double)(lm_now_ns() - t0) / 1000.0;
     }
     r->p50_us = bm_percentile(lat, n, 50);
     /* From the median, not the mean: one scheduling stall on a shared

@@ -451,6 +451,13 @@ int lm_net_wait_with_stdin(lm_sock s, int want_write, int timeout_ms, int *sock_
  * Clocks
  * ==================================================================== */
 
+uint64_t lm_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t lm_now_us(void)
 {
     struct timespec ts;
