@@ -13,7 +13,6 @@
 #include "certgen.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,33 +48,8 @@ enum outcome { OUT_NONE, OUT_CREATED, OUT_RENEWED };
 
 /* ---- output ---- */
 
-/* Every line a person reads goes through the catalog. */
-static void say(lm_msg_id id, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, id);
-    lm_vformat(buf, sizeof(buf), id, ap);
-    va_end(ap);
-    fputs(buf, stdout);
-    fputc('\n', stdout);
-}
-
-/* One line on stderr, prefixed with the program name. */
-static void complain_str(const char *line)
-{
-    fprintf(stderr, "lanmsg-certgen: %s\n", line);
-}
-
-static void complain(lm_msg_id id, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, id);
-    lm_vformat(buf, sizeof(buf), id, ap);
-    va_end(ap);
-    complain_str(buf);
-}
+/* Every line a person reads goes through the catalog: results with lm_info
+ * (stdout), refusals with lm_warn (stderr, "lanmsg-certgen: " first). */
 
 /* ---- options ---- */
 
@@ -116,7 +90,7 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, co
     if (eq != NULL)
         return eq + 1;
     if (*i + 1 >= argc) {
-        complain(LM_M_CERTGEN_ERR_NEEDS_VALUE, name);
+        lm_warn(LM_M_CERTGEN_ERR_NEEDS_VALUE, name);
         return NULL;
     }
     return argv[++*i];
@@ -141,7 +115,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 #define TAKES(opt)   (strcmp(name, opt) == 0 && (v = opt_value(argc, argv, &i, opt, eq)) != NULL)
 #define MISSING(opt) (strcmp(name, opt) == 0 && v == NULL)
         if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-            say(LM_M_CERTGEN_HELP, LANMSG_VERSION);
+            lm_info(LM_M_CERTGEN_HELP, LANMSG_VERSION);
             return 1;
         } else if (strcmp(name, "--version") == 0) {
             printf("lanmsg-certgen %s\n", LANMSG_VERSION);
@@ -161,23 +135,23 @@ static int parse_options(int argc, char **argv, struct options *o)
         } else if (TAKES("--san")) {
             struct cg_san s;
             if (cg_parse_san(v, &s) != 0) {
-                complain(LM_M_CERTGEN_ERR_BAD_SAN, v);
+                lm_warn(LM_M_CERTGEN_ERR_BAD_SAN, v);
                 return -1;
             }
             if (add_san(o->sans, &o->nsans, &s) != 0) {
-                complain(LM_M_CERTGEN_ERR_TOO_MANY, "--san", CG_MAX_SANS);
+                lm_warn(LM_M_CERTGEN_ERR_TOO_MANY, "--san", CG_MAX_SANS);
                 return -1;
             }
         } else if (TAKES("--client")) {
             if (!valid_client_name(v)) {
-                complain(LM_M_CERTGEN_ERR_BAD_CLIENT, v);
+                lm_warn(LM_M_CERTGEN_ERR_BAD_CLIENT, v);
                 return -1;
             }
             int dup = 0;
             for (size_t k = 0; k < o->nclients; k++)
                 dup |= strcmp(o->clients[k], v) == 0;
             if (!dup && o->nclients >= CG_MAX_CLIENTS) {
-                complain(LM_M_CERTGEN_ERR_TOO_MANY, "--client", CG_MAX_CLIENTS);
+                lm_warn(LM_M_CERTGEN_ERR_TOO_MANY, "--client", CG_MAX_CLIENTS);
                 return -1;
             }
             if (!dup)
@@ -188,7 +162,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             } else if (strcmp(v, "rsa") == 0) {
                 o->key_type = CG_KEY_RSA;
             } else {
-                complain(LM_M_CERTGEN_ERR_BAD_KEY_TYPE, v);
+                lm_warn(LM_M_CERTGEN_ERR_BAD_KEY_TYPE, v);
                 return -1;
             }
         } else if (TAKES("--days")) {
@@ -196,7 +170,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             errno = 0;
             o->days = strtol(v, &end, 10);
             if (errno != 0 || *end != '\0' || end == v || o->days < 1 || o->days > 36500) {
-                complain(LM_M_CERTGEN_ERR_BAD_DAYS, v);
+                lm_warn(LM_M_CERTGEN_ERR_BAD_DAYS, v);
                 return -1;
             }
         } else if (TAKES("--not-before")) {
@@ -208,14 +182,14 @@ static int parse_options(int argc, char **argv, struct options *o)
                    MISSING("--not-before") || MISSING("--not-after")) {
             return -1; /* opt_value said which */
         } else {
-            complain(LM_M_CERTGEN_ERR_UNKNOWN_OPTION, arg);
+            lm_warn(LM_M_CERTGEN_ERR_UNKNOWN_OPTION, arg);
             return -1;
         }
 #undef TAKES
 #undef MISSING
     }
     if (o->expired && o->not_yet_valid) {
-        complain(LM_M_CERTGEN_ERR_EXCLUSIVE, "--expired", "--not-yet-valid");
+        lm_warn(LM_M_CERTGEN_ERR_EXCLUSIVE, "--expired", "--not-yet-valid");
         return -1;
     }
     return 0;
@@ -238,16 +212,16 @@ static int leaf_validity(const struct options *o, time_t now, char nb[CG_TIME_LE
     cg_time_fmt(start, nb);
     cg_time_fmt(end, na);
     if (o->not_before != NULL && cg_time_parse(o->not_before, nb) != 0) {
-        complain(LM_M_CERTGEN_ERR_BAD_TIME, "--not-before", o->not_before);
+        lm_warn(LM_M_CERTGEN_ERR_BAD_TIME, "--not-before", o->not_before);
         return -1;
     }
     if (o->not_after != NULL && cg_time_parse(o->not_after, na) != 0) {
-        complain(LM_M_CERTGEN_ERR_BAD_TIME, "--not-after", o->not_after);
+        lm_warn(LM_M_CERTGEN_ERR_BAD_TIME, "--not-after", o->not_after);
         return -1;
     }
     /* Same fixed-width digits: string order is time order. */
     if (strcmp(nb, na) >= 0) {
-        complain(LM_M_CERTGEN_ERR_TIME_ORDER, nb, na);
+        lm_warn(LM_M_CERTGEN_ERR_TIME_ORDER, nb, na);
         return -1;
     }
     return 0;
@@ -292,17 +266,17 @@ static int prepare_dir(const char *dir)
 {
     struct stat st;
     if (strlen(dir) > CG_MAX_PATH - 128) {
-        complain(LM_M_CERTGEN_ERR_DIR, dir, strerror(ENAMETOOLONG));
+        lm_warn(LM_M_CERTGEN_ERR_DIR, dir, strerror(ENAMETOOLONG));
         return -1;
     }
     if (stat(dir, &st) == 0) {
         if (S_ISDIR(st.st_mode))
             return 0;
-        complain(LM_M_CERTGEN_ERR_DIR, dir, strerror(ENOTDIR));
+        lm_warn(LM_M_CERTGEN_ERR_DIR, dir, strerror(ENOTDIR));
         return -1;
     }
     if (lm_make_dir(dir, 0755) != 0) {
-        complain(LM_M_CERTGEN_ERR_DIR, dir, strerror(errno));
+        lm_warn(LM_M_CERTGEN_ERR_DIR, dir, strerror(errno));
         return -1;
     }
     return 0;
@@ -318,7 +292,7 @@ static int check_free(const char *dir, const char *base, int may_replace)
         if (!may_replace && cg_file_exists(dir, name)) {
             char path[CG_MAX_PATH];
             cg_path(path, sizeof(path), dir, name);
-            complain(LM_M_CERTGEN_ERR_EXISTS, path);
+            lm_warn(LM_M_CERTGEN_ERR_EXISTS, path);
             return -1;
         }
     }
@@ -335,21 +309,21 @@ static void summary(const char *dir, enum outcome ca, enum outcome server, const
     static const lm_msg_id verb[] = {LM_M_CERTGEN_KEPT, LM_M_CERTGEN_CREATED, LM_M_CERTGEN_RENEWED};
     char v[64];
 
-    say(LM_M_CERTGEN_SUMMARY_HEAD, dir);
+    lm_info(LM_M_CERTGEN_SUMMARY_HEAD, dir);
     lm_format(v, sizeof(v), verb[ca]);
-    say(LM_M_CERTGEN_SUMMARY_CA_CRT, "ca.crt", v);
-    say(LM_M_CERTGEN_SUMMARY_CA_KEY, "ca.key", v);
+    lm_info(LM_M_CERTGEN_SUMMARY_CA_CRT, "ca.crt", v);
+    lm_info(LM_M_CERTGEN_SUMMARY_CA_KEY, "ca.key", v);
     lm_format(v, sizeof(v), verb[server]);
-    say(LM_M_CERTGEN_SUMMARY_SERVER, "server.crt", "server.key", v);
+    lm_info(LM_M_CERTGEN_SUMMARY_SERVER, "server.crt", "server.key", v);
     for (size_t i = 0; i < o->nclients; i++) {
         char crt[80], key[80];
         snprintf(crt, sizeof(crt), "%s.crt", o->clients[i]);
         snprintf(key, sizeof(key), "%s.key", o->clients[i]);
         lm_format(v, sizeof(v), verb[clients[i]]);
-        say(LM_M_CERTGEN_SUMMARY_CLIENT, crt, key, v, o->clients[i]);
+        lm_info(LM_M_CERTGEN_SUMMARY_CLIENT, crt, key, v, o->clients[i]);
     }
     if (ca != OUT_NONE)
-        say(LM_M_CERTGEN_CA_NOTE);
+        lm_info(LM_M_CERTGEN_CA_NOTE);
 }
 
 /* Decide, check everything that can be checked, then write. Nothing is
@@ -369,7 +343,7 @@ static int run(const struct options *o, time_t now)
     if (prepare_dir(dir) != 0)
         return LM_EXIT_USAGE;
     if (cg_ctx_init(&cg) != 0) {
-        complain_str(cg.err);
+        lm_warn(LM_M_PLAIN, cg.err);
         cg_ctx_free(&cg);
         return LM_EXIT_RUNTIME;
     }
@@ -382,11 +356,11 @@ static int run(const struct options *o, time_t now)
 
     if (!new_ca && ca_crt != ca_key) {
         cg_path(path, sizeof(path), dir, ca_crt ? "ca.key" : "ca.crt");
-        complain(LM_M_CERTGEN_ERR_CA_HALF, path);
+        lm_warn(LM_M_CERTGEN_ERR_CA_HALF, path);
         goto out;
     }
     if (!new_ca && cg_load_ca(&cg, dir) != 0) {
-        complain_str(cg.err);
+        lm_warn(LM_M_PLAIN, cg.err);
         goto out;
     }
     /* The server is remade when the CA is new (the old one no longer
@@ -395,7 +369,7 @@ static int run(const struct options *o, time_t now)
     int make_server = new_ca || o->nsans > 0 || (!srv_crt && !srv_key);
     if (!make_server && srv_crt != srv_key) {
         cg_path(path, sizeof(path), dir, srv_crt ? "server.key" : "server.crt");
-        complain(LM_M_CERTGEN_ERR_SERVER_HALF, path);
+        lm_warn(LM_M_CERTGEN_ERR_SERVER_HALF, path);
         goto out;
     }
     if (new_ca && check_free(dir, "ca", o->force) != 0)
@@ -404,7 +378,7 @@ static int run(const struct options *o, time_t now)
         goto out;
     if (!make_server && o->nclients == 0) {
         cg_path(path, sizeof(path), dir, "ca.key");
-        complain(LM_M_CERTGEN_ERR_NOTHING, path);
+        lm_warn(LM_M_CERTGEN_ERR_NOTHING, path);
         goto out;
     }
 
@@ -412,9 +386,9 @@ static int run(const struct options *o, time_t now)
     rc = LM_EXIT_RUNTIME;
     if (new_ca) {
         if (ca_crt || ca_key)
-            say(LM_M_CERTGEN_CA_REPLACING);
+            lm_info(LM_M_CERTGEN_CA_REPLACING);
         if (cg_make_ca(&cg, dir, now, ca_crt || ca_key) != 0) {
-            complain_str(cg.err);
+            lm_warn(LM_M_PLAIN, cg.err);
             goto out;
         }
         ca_out = (ca_crt || ca_key) ? OUT_RENEWED : OUT_CREATED;
@@ -428,7 +402,7 @@ static int run(const struct options *o, time_t now)
                 leaf.cn = sans[i].text;
         }
         if (cg_make_leaf(&cg, dir, "server", &leaf, srv_crt || srv_key) != 0) {
-            complain_str(cg.err);
+            lm_warn(LM_M_PLAIN, cg.err);
             goto out;
         }
         srv_out = (srv_crt || srv_key) ? OUT_RENEWED : OUT_CREATED;
@@ -444,7 +418,7 @@ static int run(const struct options *o, time_t now)
         cl.sans = NULL;
         cl.nsans = 0;
         if (cg_make_leaf(&cg, dir, o->clients[i], &cl, exists) != 0) {
-            complain_str(cg.err);
+            lm_warn(LM_M_PLAIN, cg.err);
             goto out;
         }
         cl_out[i] = exists ? OUT_RENEWED : OUT_CREATED;
@@ -475,9 +449,10 @@ int main(int argc, char **argv)
     struct options o = {.out = "certs", .key_type = CG_KEY_EC, .days = 825};
     const char *lang = find_lang(argc, argv);
 
+    lm_log_set_program("lanmsg-certgen");
     if (lm_lang_init(lang) != 0) {
         lm_lang_init(NULL);
-        complain(LM_M_CERTGEN_ERR_BAD_LANG, lang);
+        lm_warn(LM_M_CERTGEN_ERR_BAD_LANG, lang);
         return LM_EXIT_USAGE;
     }
     int p = parse_options(argc, argv, &o);

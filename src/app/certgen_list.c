@@ -6,7 +6,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +14,6 @@
 #include "lanmsg/error.h"
 
 #define CG_LIST_MAX 256
-
-static void line(lm_msg_id id, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, id);
-    lm_vformat(buf, sizeof(buf), id, ap);
-    va_end(ap);
-    puts(buf);
-}
 
 static int by_name(const void *a, const void *b)
 {
@@ -56,15 +45,15 @@ static void show(const char *dir, const char *name, mbedtls_x509_crt *ca, int ha
 
     cg_path(path, sizeof(path), dir, name);
     mbedtls_x509_crt_init(&crt);
-    line(LM_M_CERTGEN_LIST_FILE, name);
+    lm_info(LM_M_CERTGEN_LIST_FILE, name);
     if (mbedtls_x509_crt_parse_file(&crt, path) != 0) {
-        line(LM_M_CERTGEN_LIST_UNREADABLE);
+        lm_info(LM_M_CERTGEN_LIST_UNREADABLE);
         mbedtls_x509_crt_free(&crt);
         return;
     }
     mbedtls_x509_dn_gets(dn, sizeof(dn), &crt.subject);
     lm_escape(esc, sizeof(esc), dn, strlen(dn));
-    line(LM_M_CERTGEN_LIST_SUBJECT, esc);
+    lm_info(LM_M_CERTGEN_LIST_SUBJECT, esc);
 
     size_t n = cg_crt_sans(&crt, sans, CG_MAX_SANS);
     for (size_t i = 0; i < n; i++) {
@@ -73,11 +62,11 @@ static void show(const char *dir, const char *name, mbedtls_x509_crt *ca, int ha
     }
     if (n > 0) {
         lm_escape(esc, sizeof(esc), sans_text, strlen(sans_text));
-        line(LM_M_CERTGEN_LIST_SANS, esc);
+        lm_info(LM_M_CERTGEN_LIST_SANS, esc);
     }
     mbedtls_x509_dn_gets(dn, sizeof(dn), &crt.issuer);
     lm_escape(esc, sizeof(esc), dn, strlen(dn));
-    line(LM_M_CERTGEN_LIST_ISSUER, esc);
+    lm_info(LM_M_CERTGEN_LIST_ISSUER, esc);
 
     snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d:%02d UTC", crt.valid_to.year,
              crt.valid_to.mon, crt.valid_to.day, crt.valid_to.hour, crt.valid_to.min,
@@ -90,16 +79,16 @@ static void show(const char *dir, const char *name, mbedtls_x509_crt *ca, int ha
         size_t used = strlen(when);
         snprintf(when + used, sizeof(when) - used, " %s", state);
     }
-    line(LM_M_CERTGEN_LIST_EXPIRES, when);
+    lm_info(LM_M_CERTGEN_LIST_EXPIRES, when);
 
     if (!have_ca) {
-        line(LM_M_CERTGEN_LIST_NO_CA);
+        lm_info(LM_M_CERTGEN_LIST_NO_CA);
     } else if (mbedtls_x509_crt_verify(&crt, ca, NULL, NULL, &flags, NULL, NULL) == 0) {
-        line(LM_M_CERTGEN_LIST_VERIFY_OK);
+        lm_info(LM_M_CERTGEN_LIST_VERIFY_OK);
     } else {
         char why[256];
         verify_text(why, sizeof(why), flags);
-        line(LM_M_CERTGEN_LIST_VERIFY_BAD, why);
+        lm_info(LM_M_CERTGEN_LIST_VERIFY_BAD, why);
     }
     mbedtls_x509_crt_free(&crt);
 }
@@ -136,7 +125,7 @@ int cg_list(const char *dir)
     cg_path(path, sizeof(path), dir, "ca.crt");
     have_ca = mbedtls_x509_crt_parse_file(&ca, path) == 0;
     if (n == 0)
-        line(LM_M_CERTGEN_LIST_EMPTY, dir);
+        lm_info(LM_M_CERTGEN_LIST_EMPTY, dir);
     if (have_ca)
         show(dir, "ca.crt", &ca, have_ca);
     for (size_t i = 0; i < n; i++) {
