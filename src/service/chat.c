@@ -35,6 +35,7 @@
 
 #include "lanmsg/server.h"
 #include "lanmsg/text.h"
+#include "chat_cmd.h"
 
 #define NAME_MAX_LEN  32
 #define CERT_NAME_MAX 64
@@ -437,23 +438,20 @@ static void cmd_nick(chat_state *st, chat_user *u, const char *arg, size_t len)
     rename_user(st, u, name);
 }
 
-static void cmd_msg(chat_state *st, chat_user *u, const char *arg, size_t len)
+static void cmd_msg(chat_state *st, chat_user *u, const lm_chat_cmd *cmd)
 {
     char name[CERT_NAME_MAX + 1], nm[CERT_NAME_MAX + 2];
-    size_t n = 0;
-    chat_user *to;
+    chat_user *to = NULL;
 
-    while (n < len && arg[n] != ' ')
-        n++;
-    if (n == 0 || n > CERT_NAME_MAX || n + 1 >= len) {
-        tell(st, u, "error: usage: /msg NAME text");
-        return;
+    if (cmd->name_len <= CERT_NAME_MAX) {
+        memcpy(name, cmd->name, cmd->name_len);
+        name[cmd->name_len] = '\0';
+        to = find_user(st, name, NULL);
     }
-    memcpy(name, arg, n);
-    name[n] = '\0';
-    to = find_user(st, name, NULL);
     if (!to) {
-        tell(st, u, "error: nobody called %s is here (see /who)", name);
+        char e[CERT_NAME_MAX * 4 + 8];
+        tell(st, u, "error: nobody called %s is here (see /who)",
+             esc(e, sizeof e, cmd->name, cmd->name_len));
         return;
     }
     if (st->require_tls && u->plain && to->secure) {
@@ -463,74 +461,61 @@ static void cmd_msg(chat_state *st, chat_user *u, const char *arg, size_t len)
              to->name);
         return;
     }
-    tell(st, to, "<%s> (private) %.*s", shown(u, nm, sizeof nm), (int)(len - n - 1), arg + n + 1);
-    tell(st, u, "* (private to %s) %.*s", shown(to, nm, sizeof nm), (int)(len - n - 1),
-         arg + n + 1);
+    tell(st, to, "<%s> (private) %.*s", shown(u, nm, sizeof nm), (int)cmd->text_len, cmd->text);
+    tell(st, u, "* (private to %s) %.*s", shown(to, nm, sizeof nm), (int)cmd->text_len, cmd->text);
 }
 
-/* Split "/cmd arg" and run it. Arguments lose surrounding spaces. */
-static void command(chat_state *st, chat_user *u, const char *msg, size_t len)
-{
-    size_t n = 1, a;
-    char nm[CERT_NAME_MAX + 2];
-    while (n < len && msg[n] != ' ')
-        n++;
-    a = n;
-    while (a < len && msg[a] == ' ')
-        a++;
-    while (len > a && msg[len - 1] == ' ')
-        len--;
-#define IS(word) (n - 1 == sizeof word - 1 && memcmp(msg + 1, word, n - 1) == 0)
-    if (IS("help")) {
-        cmd_help(st, u);
-    } else if (IS("who")) {
-        cmd_who(st, u);
-    } else if (IS("nick")) {
-        cmd_nick(st, u, msg + a, len - a);
-    } else if (IS("msg")) {
-        cmd_msg(st, u, msg + a, len - a);
-    } else if (IS("me")) {
-        if (a >= len)
-            tell(st, u, "error: usage: /me action");
-        else
-            broadcast(st, u, 0, "* %s %.*s", shown(u, nm, sizeof nm), (int)(len - a), msg + a);
-    } else if (IS("quit")) {
-        tell(st, u, "* bye");
-        announce_leave(st, u);
-        lm_conn_close(u->c, lm_tr(LM_M_CHAT_REASON_QUIT));
-    } else {
-        char e[48];
-        lm_escape(e, sizeof e, msg, n);
-        tell(st, u, "error: unknown command %s (try /help)", e);
-    }
-#undef IS
-}
-
+/* One line from a user: a public message or a command (see chat_cmd.h for
+ * the syntax). */
 static void chat_message(void *state, lm_conn *c, const char *msg, size_t len)
 {
     chat_state *st = state;
     chat_user *u = lm_conn_data(c);
-    char nm[CERT_NAME_MAX + 2];
+    char nm[CERT_NAME_MAX + 2], e[48];
+    lm_chat_cmd cmd;
 
     if (!u || u->gone)
         return;
-    while (len && (msg[len - 1] == '\r' || msg[len - 1] == '\n'))
-        len--;
-    if (len == 0)
-        return;
-    if (msg[0] == '/' && !(len > 1 && msg[1] == '/')) {
-        command(st, u, msg, len);
-        return;
-    }
-    if (msg[0] == '/') {
-        msg++;
-        len--;
-    }
-    broadcast(st, u, 0, "<%s> %.*s", shown(u, nm, sizeof nm), (int)len, msg);
-    if (lm_log_level() >= LM_LOG_VERBOSE) {
-        char e1[200], e2[1024];
-        lm_debug(LM_M_CHAT_SAID, esc(e1, sizeof e1, u->name, strlen(u->name)),
-                 esc(e2, sizeof e2, msg, len));
+    lm_chat_parse(msg, len, &cmd);
+    switch (cmd.kind) {
+    case LM_CHAT_EMPTY:
+        break;
+    case LM_CHAT_SAY:
+        broadcast(st, u, 0, "<%s> %.*s", shown(u, nm, sizeof nm), (int)cmd.text_len, cmd.text);
+        if (lm_log_level() >= LM_LOG_VERBOSE) {
+            char e1[200], e2[1024];
+            lm_debug(LM_M_CHAT_SAID, esc(e1, sizeof e1, u->name, strlen(u->name)),
+                     esc(e2, sizeof e2, cmd.text, cmd.text_len));
+        }
+        break;
+    case LM_CHAT_HELP:
+        cmd_help(st, u);
+        break;
+    case LM_CHAT_WHO:
+        cmd_who(st, u);
+        break;
+    case LM_CHAT_NICK:
+        cmd_nick(st, u, cmd.name, cmd.name_len);
+        break;
+    case LM_CHAT_MSG:
+        cmd_msg(st, u, &cmd);
+        break;
+    case LM_CHAT_ME:
+        broadcast(st, u, 0, "* %s %.*s", shown(u, nm, sizeof nm), (int)cmd.text_len, cmd.text);
+        break;
+    case LM_CHAT_QUIT:
+        tell(st, u, "* bye");
+        announce_leave(st, u);
+        lm_conn_close(u->c, lm_tr(LM_M_CHAT_REASON_QUIT));
+        break;
+    case LM_CHAT_USAGE:
+        tell(st, u, "error: usage: %.*s %s", (int)cmd.name_len, cmd.name,
+             cmd.name_len == 4 && memcmp(cmd.name, "/msg", 4) == 0 ? "NAME text" : "action");
+        break;
+    case LM_CHAT_UNKNOWN:
+        lm_escape(e, sizeof e, cmd.name, cmd.name_len);
+        tell(st, u, "error: unknown command %s (try /help)", e);
+        break;
     }
 }
 
