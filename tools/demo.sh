@@ -22,7 +22,9 @@ kill -TERM $server && wait $server || true
 echo
 echo "== TLS, with certificates made by tools/gen-certs.sh =="
 LANMSG_CERTGEN=$bin/lanmsg-certgen "$root/tools/gen-certs.sh" --out "$demo" --client alice
-"$bin/lanmsg-server" --host 127.0.0.1 --port "$port" --tls \
+# -v: the server also says whether each session was resumed and whose
+# certificate the client showed.
+"$bin/lanmsg-server" --host 127.0.0.1 --port "$port" --tls -v \
     --cert "$demo/server.crt" --key "$demo/server.key" --ca "$demo/ca.crt" &
 server=$!
 sleep 0.5
