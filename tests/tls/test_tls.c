@@ -15,16 +15,9 @@
 #include <sys/stat.h>
 #include <threads.h>
 
+#include "../unit/check.h"
 #include "lanmsg/net.h"
 #include "lanmsg/tls.h"
-
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        if (!(expr)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);               \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static const char *dir;
 
