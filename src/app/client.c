@@ -38,9 +38,8 @@ static int handshake(lm_client *cl)
             return rc;
         w = wait_for(cl, rc, until);
         if (w == 0) {
-            char msg[sizeof cl->tp->err];
-            lm_format(msg, sizeof msg, LM_M_CLI_NO_TLS_ANSWER, cl->peer, cl->o->timeout_ms / 1000);
-            lm_tp_set_error(cl->tp, "%s", msg);
+            lm_format(cl->tp->err, sizeof cl->tp->err, LM_M_CLI_NO_TLS_ANSWER, cl->peer,
+                      cl->o->timeout_ms / 1000);
             return LM_ERR_TLS;
         }
         if (w < 0)
@@ -146,8 +145,8 @@ int lm_client_write_all(lm_client *cl, const char *buf, size_t len)
         if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
             int w = wait_for(cl, (int)n, until);
             if (w == 0) {
-                lm_tp_set_error(cl->tp, "cannot send to %s: timed out after %d s", cl->peer,
-                                cl->o->timeout_ms / 1000);
+                lm_format(cl->tp->err, sizeof cl->tp->err, LM_M_CLI_SEND_TIMEOUT, cl->peer,
+                          cl->o->timeout_ms / 1000);
                 return LM_ERR;
             }
             if (w < 0)
@@ -169,9 +168,8 @@ long lm_client_read(lm_client *cl, void *buf, size_t len)
             return n;
         w = wait_for(cl, (int)n, until);
         if (w == 0) {
-            char msg[sizeof cl->tp->err];
-            lm_format(msg, sizeof msg, LM_M_CLI_NO_REPLY, cl->peer, cl->o->timeout_ms / 1000);
-            lm_tp_set_error(cl->tp, "%s", msg);
+            lm_format(cl->tp->err, sizeof cl->tp->err, LM_M_CLI_NO_REPLY, cl->peer,
+                      cl->o->timeout_ms / 1000);
             return LM_ERR;
         }
         if (w < 0)
