@@ -147,7 +147,8 @@ try:
         alice.wait_for(r"^\* welcome")
         plain = Chat(s.port, "--nick", "eve")
         check(plain.wait_for(r"^\* note: this server does not relay messages from plain TCP") is not None,
-              "a plain client is told its messages do not reach TLS clients", plain.output())
+              "a plain client is told its messages do not reach TLS clients",
+              plain.output() + "\n" + plain.errors())
         plain2 = Chat(s.port, "--nick", "pete")
         plain2.wait_for(r"^\* welcome")
         plain.say("can anyone hear me")
