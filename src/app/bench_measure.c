@@ -48,13 +48,19 @@ lm_transport *bm_open(const bench_target *t, lm_tls_config *cfg, char *err, size
     return tp;
 }
 
+/* Wait (bounded) for what a would-block transport call asked for. */
+static int wait_for_want(lm_transport *tp, long want)
+{
+    return lm_net_wait(tp->sock, want == LM_WANT_WRITE, IO_TIMEOUT_MS) > 0 ? LM_OK : LM_ERR;
+}
+
 int bm_write_all(lm_transport *tp, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
         long n = lm_tp_write(tp, p, len);
         if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
-            if (lm_net_wait(tp->sock, n == LM_WANT_WRITE, IO_TIMEOUT_MS) <= 0)
+            if (wait_for_want(tp, n) != LM_OK)
                 return LM_ERR;
             continue;
         }
@@ -72,7 +78,7 @@ int bm_read_lines(lm_transport *tp, long lines)
     while (lines > 0) {
         long n = lm_tp_read(tp, buf, sizeof buf);
         if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
-            if (lm_net_wait(tp->sock, n == LM_WANT_WRITE, IO_TIMEOUT_MS) <= 0)
+            if (wait_for_want(tp, n) != LM_OK)
                 return LM_ERR;
             continue;
         }

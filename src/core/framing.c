@@ -84,6 +84,19 @@ static void release(lm_framer *f)
     f->cap = 0;
 }
 
+/* Take the held bytes out of the framer, which is then empty: the caller
+ * owns (and frees) them. Done before a callback so that a callback that
+ * stops delivery finds a consistent framer. */
+static char *detach(lm_framer *f, size_t *len)
+{
+    char *held = f->buf;
+    *len = f->len;
+    f->buf = NULL;
+    f->len = 0;
+    f->cap = 0;
+    return held;
+}
+
 /* Append bytes to the buffer, growing it geometrically. The pending message
  * is checked against max_len before it gets here, so growth is bounded by
  * max_len except for input kept after a stop (at most one chunk). */
@@ -236,11 +249,8 @@ static int resume(lm_framer *f, lm_frame_fn fn, void *ctx)
 {
     if (!(f->discarding & FR_UNSCANNED))
         return 0;
-    char *held = f->buf;
-    size_t held_len = f->len;
-    f->buf = NULL;
-    f->len = 0;
-    f->cap = 0;
+    size_t held_len;
+    char *held = detach(f, &held_len);
     f->discarding &= ~FR_UNSCANNED;
     int rc = feed(f, held, held_len, fn, ctx);
     free(held);
@@ -288,12 +298,8 @@ int lm_framer_idle(lm_framer *f, lm_frame_fn fn, void *ctx)
         return rc;
     if (f->mode != LM_FRAMING_AUTO || f->active != LM_FRAMING_RAW || f->len == 0)
         return 0;
-    char *msg = f->buf;
-    size_t len = f->len;
-    /* Detach before the callback so that the framer is empty if it stops. */
-    f->buf = NULL;
-    f->len = 0;
-    f->cap = 0;
+    size_t len;
+    char *msg = detach(f, &len);
     rc = fn(ctx, LM_FRAME_MESSAGE, msg, len);
     free(msg);
     return rc;
@@ -308,11 +314,8 @@ int lm_framer_eof(lm_framer *f, lm_frame_fn fn, void *ctx)
         return rc;
     if (f->len == 0 || (f->discarding & FR_DISCARD))
         return 0;
-    char *msg = f->buf;
-    size_t len = f->len;
-    f->buf = NULL;
-    f->len = 0;
-    f->cap = 0;
+    size_t len;
+    char *msg = detach(f, &len);
     if (f->active == LM_FRAMING_LINE)
         rc = deliver_line(msg, len, fn, ctx);
     else
