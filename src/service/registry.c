@@ -5,16 +5,12 @@
 
 extern const lm_service lm_service_ack;
 extern const lm_service lm_service_echo;
-#ifdef LANMSG_HAVE_CHAT
 extern const lm_service lm_service_chat;
-#endif
 
 static const lm_service *const services[] = {
     &lm_service_ack,
     &lm_service_echo,
-#ifdef LANMSG_HAVE_CHAT
     &lm_service_chat,
-#endif
 };
 
 const lm_service *lm_service_find(const char *name)
@@ -28,9 +24,5 @@ const lm_service *lm_service_find(const char *name)
 
 const char *lm_service_names(void)
 {
-#ifdef LANMSG_HAVE_CHAT
     return "ack, echo, chat";
-#else
-    return "ack, echo";
-#endif
 }

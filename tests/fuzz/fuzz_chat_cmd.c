@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/service/chat_cmd.h"
+#include "service/chat_cmd.h"
 
 static void inside(const char *p, size_t n, const char *base, size_t len)
 {

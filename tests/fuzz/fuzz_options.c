@@ -1,4 +1,4 @@
-/* Fuzz target: the command-line helpers of src/app/options.c, driven the
+/* Fuzz target: the command-line helpers of src/app/common/options.c, driven the
  * way lanmsg-server's parser drives them. The input is split at NUL bytes
  * into argv (at most 32 arguments). */
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* Unit tests of the chat line parser (src/service/chat_cmd.c). */
 #include <string.h>
 
-#include "../../src/service/chat_cmd.h"
+#include "service/chat_cmd.h"
 #include "check.h"
 
 static lm_chat_cmd parse(const char *s)

@@ -19,7 +19,7 @@
 #include <mbedtls/rsa.h>
 
 #define LM_CERTGEN 1
-#include "../transport/mbedtls_compat.h"
+#include "transport/mbedtls_compat.h"
 #include "lanmsg/net.h"
 
 #define CG_PEM_MAX    16384
