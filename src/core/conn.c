@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "engine.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 /* ======================================================================
  * Output queue

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "engine.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #define READ_CHUNK           16384
 #define READ_BUDGET          64  /* reads per connection per turn, for fairness */

@@ -9,7 +9,7 @@
 #define _GNU_SOURCE /* accept4 */
 
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -34,7 +34,7 @@
 #include <sys/stat.h>
 
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #define SK(s) ((SOCKET)(s))
 #define LS(k) ((lm_sock)(k))
@@ -165,7 +165,7 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
     hints.ai_flags = AI_PASSIVE;
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        lm_format(err, errlen, LM_M_WIN_LISTEN_OTHER, host, port, gai_text(rc, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_LISTEN_RESOLVE, host, port, gai_text(rc, os, sizeof os));
         return LM_ERR;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -189,13 +189,13 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
     freeaddrinfo(res);
     if (k == INVALID_SOCKET) {
         if (saved == WSAEADDRINUSE)
-            lm_format(err, errlen, LM_M_WIN_LISTEN_IN_USE, host, port);
+            lm_format(err, errlen, LM_M_NET_LISTEN_IN_USE, host, port);
         else if (saved == WSAEACCES)
             lm_format(err, errlen, LM_M_WIN_LISTEN_DENIED, host, port);
         else if (saved == WSAEADDRNOTAVAIL)
-            lm_format(err, errlen, LM_M_WIN_LISTEN_NO_ADDR, host, port);
+            lm_format(err, errlen, LM_M_NET_LISTEN_NO_ADDR, host, port);
         else
-            lm_format(err, errlen, LM_M_WIN_LISTEN_OTHER, host, port,
+            lm_format(err, errlen, LM_M_NET_LISTEN_RESOLVE, host, port,
                       win_text(saved, os, sizeof os));
         return LM_ERR;
     }
@@ -288,7 +288,7 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
 
     rc = resolve(host, port, &res);
     if (rc != 0) {
-        lm_format(err, errlen, LM_M_WIN_RESOLVE, host, gai_text(rc, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_text(rc, os, sizeof os));
         return LM_ERR;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -312,11 +312,11 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
     freeaddrinfo(res);
     if (k == INVALID_SOCKET) {
         if (saved == WSAECONNREFUSED)
-            lm_format(err, errlen, LM_M_WIN_CONNECT_REFUSED, host, port);
+            lm_format(err, errlen, LM_M_NET_REFUSED, host, port);
         else if (saved == WSAETIMEDOUT)
             lm_format(err, errlen, LM_M_WIN_CONNECT_TIMEOUT, host, port);
         else
-            lm_format(err, errlen, LM_M_WIN_CONNECT_OTHER, host, port,
+            lm_format(err, errlen, LM_M_NET_UNREACHABLE, host, port,
                       win_text(saved, os, sizeof os));
         return LM_ERR;
     }
@@ -335,7 +335,7 @@ int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char 
 
     rc = resolve(host, port, &res);
     if (rc != 0) {
-        lm_format(err, errlen, LM_M_WIN_RESOLVE, host, gai_text(rc, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_text(rc, os, sizeof os));
         return LM_ERR;
     }
     k = new_socket(res->ai_family, res->ai_socktype, res->ai_protocol);
@@ -349,7 +349,7 @@ int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char 
     rc = connect(k, res->ai_addr, (int)res->ai_addrlen);
     e = rc == 0 ? 0 : WSAGetLastError();
     if (rc != 0 && e != WSAEWOULDBLOCK && e != WSAEINPROGRESS) {
-        lm_format(err, errlen, LM_M_WIN_CONNECT_OTHER, host, port, win_text(e, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_UNREACHABLE, host, port, win_text(e, os, sizeof os));
         freeaddrinfo(res);
         closesocket(k);
         return LM_ERR;
@@ -366,7 +366,7 @@ int lm_net_connect_result(lm_sock s, char *err, size_t errlen)
     if (getsockopt(SK(s), SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl) != 0)
         soerr = WSAGetLastError();
     if (soerr) {
-        lm_format(err, errlen, LM_M_WIN_CONNECT_OTHER, "?", "?", win_text(soerr, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_UNREACHABLE, "?", "?", win_text(soerr, os, sizeof os));
         return LM_ERR;
     }
     return LM_OK;

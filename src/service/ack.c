@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 /* Escaped text is at most 4 bytes per input byte; long messages are shown
  * truncated, which the escaper marks with "...". */

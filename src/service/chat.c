@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "chat_cmd.h"
 
 #define NAME_MAX_LEN  32

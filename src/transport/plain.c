@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "lanmsg/transport.h"
 
 static int plain_handshake(lm_transport *t)

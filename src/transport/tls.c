@@ -33,7 +33,7 @@
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "lanmsg/tls.h"
 #include "mbedtls_compat.h"
 

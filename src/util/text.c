@@ -1,13 +1,13 @@
 /* lanmsg text: the message catalog, terminal-safe escaping and console
  * logging.
  *
- * The catalog tables are generated from messages.def with the same X-macro
+ * The catalog tables are generated from catalog/catalog.def with the same X-macro
  * that builds the id enum in text.h, so an id, its English and its
  * Portuguese text can never drift apart by position.
  *
  * Language, log level and program name are set once at start-up by main,
  * before any thread exists, and only read afterwards; they need no lock. */
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,19 +17,19 @@
 
 #define LM_MSG_ID(id, en, pt) en,
 static const char *const msg_en[] = {
-#include "lanmsg/messages.def"
+#include "util/catalog/catalog.def"
 };
 #undef LM_MSG_ID
 
 #define LM_MSG_ID(id, en, pt) pt,
 static const char *const msg_pt[] = {
-#include "lanmsg/messages.def"
+#include "util/catalog/catalog.def"
 };
 #undef LM_MSG_ID
 
 #define LM_MSG_ID(id, en, pt) #id,
 static const char *const msg_names[] = {
-#include "lanmsg/messages.def"
+#include "util/catalog/catalog.def"
 };
 #undef LM_MSG_ID
 

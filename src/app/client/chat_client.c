@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "lanmsg/framing.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #define PROMPT       "> "
 #define QUIET_MS     500  /* after end of input: silence that ends the wait */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 /* Wait for what the transport asked for, until deadline_ms (0 = forever).
  * Returns 1 ready, 0 timed out, or LM_ERR. */
@@ -59,7 +59,7 @@ static int open_once(lm_client *cl, int tls)
 
     if (lm_net_connect(o->host, o->port, o->timeout_ms, &s, cl->peer, sizeof cl->peer, err,
                        sizeof err) != LM_OK) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         return LM_ERR;
     }
     lm_net_set_nonblocking(s, 1);
@@ -80,7 +80,7 @@ static int open_once(lm_client *cl, int tls)
     if (rc == LM_ERR_RESET)
         lm_warn(LM_M_CLI_HANDSHAKE_RESET, cl->peer, cl->tp->err);
     else
-        lm_warn(LM_M_PLAIN, cl->tp->err);
+        lm_warn(LM_M_PASSTHROUGH, cl->tp->err);
     lm_tp_destroy(cl->tp);
     cl->tp = NULL;
     return rc;
@@ -100,7 +100,7 @@ int lm_client_connect(lm_client *cl, const lm_client_opts *o)
             t.ca_file = "certs/ca.crt";
         cl->tls = lm_tls_config_new(&t, err, sizeof err, &code);
         if (!cl->tls) {
-            lm_warn(LM_M_PLAIN, err);
+            lm_warn(LM_M_PASSTHROUGH, err);
             return LM_EXIT_USAGE;
         }
     }
@@ -110,7 +110,7 @@ int lm_client_connect(lm_client *cl, const lm_client_opts *o)
          * fallback, and only when asked for; never after a certificate
          * problem, which is an attack as often as a mistake. */
         if (!o->fallback_plain) {
-            lm_warn(LM_M_PLAIN, cl->tp->err);
+            lm_warn(LM_M_PASSTHROUGH, cl->tp->err);
             lm_client_close(cl);
             return LM_EXIT_TLS;
         }
@@ -187,7 +187,7 @@ int lm_client_fail(lm_client *cl, int code)
     if (code == LM_ERR_RESET)
         lm_warn(LM_M_CLI_LOST, cl->peer, cl->tp->err);
     else
-        lm_warn(LM_M_PLAIN, cl->tp->err[0] ? cl->tp->err : "connection failed");
+        lm_warn(LM_M_PASSTHROUGH, cl->tp->err[0] ? cl->tp->err : "connection failed");
     return code == LM_ERR_TLS || code == LM_ERR_VERIFY ? LM_EXIT_TLS : LM_EXIT_RUNTIME;
 }
 

@@ -11,7 +11,7 @@
 #include "chat_client.h"
 #include "client.h"
 #include "lanmsg/framing.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "options.h"
 
 #define DEFAULT_MESSAGE "Olá servidor!"
@@ -89,7 +89,7 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PLAIN, a.err);
+        lm_warn(LM_M_PASSTHROUGH, a.err);
         return LM_EXIT_USAGE;
     }
     return -1;
@@ -257,7 +257,7 @@ int main(int argc, char **argv)
     if (o.framing == LM_FRAMING_AUTO)
         o.framing = LM_FRAMING_LINE;
     if (lm_net_init(err, sizeof err) != LM_OK) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
     }
     if (chat_mode) {

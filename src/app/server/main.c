@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "options.h"
 
 typedef struct server_opts {
@@ -100,7 +100,7 @@ static int parse(server_opts *o, int argc, char **argv)
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PLAIN, a.err);
+        lm_warn(LM_M_PASSTHROUGH, a.err);
         return LM_EXIT_USAGE;
     }
     return -1;
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     if (lm_net_init(err, sizeof err) != LM_OK) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
     }
     if (o.use_tls) {
@@ -154,13 +154,13 @@ int main(int argc, char **argv)
             o.tls.ca_file = "certs/ca.crt";
         o.cfg.tls = lm_tls_config_new(&o.tls, err, sizeof err, &code);
         if (!o.cfg.tls) {
-            lm_warn(LM_M_PLAIN, err);
+            lm_warn(LM_M_PASSTHROUGH, err);
             return LM_EXIT_USAGE;
         }
     }
     srv = lm_server_new(&o.cfg, err, sizeof err, &code);
     if (!srv) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         lm_tls_config_free(o.cfg.tls);
         return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
     }

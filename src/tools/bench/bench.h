@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "lanmsg/tls.h"
 
 /* Columns of the comparison: plain TCP, TLS 1.2, TLS 1.3. */

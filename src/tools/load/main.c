@@ -33,7 +33,7 @@
 
 #include "lanmsg/net.h"
 #include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "lanmsg/tls.h"
 #include "lanmsg/transport.h"
 

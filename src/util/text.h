@@ -1,6 +1,6 @@
 /* lanmsg text: every line a person reads goes through here.
  *
- * Messages are kept in one catalog (include/lanmsg/messages.def), keyed by id, in
+ * Messages are kept in one catalog (src/util/catalog/), keyed by id, in
  * English and European Portuguese, so a translation costs one table and not a
  * hunt through printf calls. The wire protocol never changes with the
  * language: only console output and errors are translated. */
@@ -12,7 +12,7 @@
 
 #define LM_MSG_ID(id, en, pt) LM_M_##id,
 typedef enum lm_msg_id {
-#include "lanmsg/messages.def"
+#include "util/catalog/catalog.def"
     LM_M__COUNT
 } lm_msg_id;
 #undef LM_MSG_ID
