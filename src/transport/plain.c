@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/mem.h"
 #include "util/text.h"
 #include "lanmsg/transport.h"
 
@@ -42,7 +43,6 @@ static int plain_shutdown(lm_transport *t)
 
 static void plain_destroy(lm_transport *t)
 {
-    lm_net_close(t->sock);
     free(t);
 }
 
@@ -58,12 +58,10 @@ static const lm_transport_ops plain_ops = {
 
 lm_transport *lm_plain_new(lm_sock s, const char *peer)
 {
-    lm_transport *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
+    lm_transport *t = lm_xcalloc(1, sizeof *t);
     t->ops = &plain_ops;
     t->sock = s;
-    strncpy(t->peer, peer ? peer : "?", sizeof t->peer - 1);
+    snprintf(t->peer, sizeof t->peer, "%s", peer ? peer : "?");
     snprintf(t->desc, sizeof t->desc, "%s", lm_tr(LM_M_WORD_PLAIN));
     return t;
 }

@@ -10,7 +10,7 @@
  * with our own certificate and key). Each connection holds a reference to the
  * inner config it started with, so a SIGHUP reload can swap in new files
  * without touching a configuration that live handshakes are reading. */
-#define LM_TLS_BACKEND  1
+#define LM_TLS_BACKEND 1
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/ctr_drbg.h>
@@ -33,8 +32,11 @@
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 
-#include "util/text.h"
 #include "lanmsg/tls.h"
+#include "platform/os.h"
+#include "util/mem.h"
+#include "util/text.h"
+#include "platform/os.h"
 #include "mbedtls_compat.h"
 
 /* Ticket lifetime; mbedtls_ssl_ticket rotates its AES-256-GCM keys on this
@@ -75,7 +77,7 @@ struct lm_tls_config {
     mbedtls_ssl_ticket_context ticket;
     mbedtls_ssl_cache_context cache;
     int suites[16];
-    mtx_t lock; /* guards current, the saved session and the key log */
+    lm_mutex *lock; /* guards current, the saved session, the key log, ticket ids */
     tls_inner *current;
     FILE *keylog;
     atomic_ulong handshakes, resumed;
@@ -141,19 +143,6 @@ static void conn_err(lm_transport *t, lm_msg_id id, ...)
     lm_vformat(buf, sizeof buf, id, ap);
     va_end(ap);
     lm_tp_set_error(t, "%s", buf);
-}
-
-static char *dupstr(const char *s)
-{
-    size_t n;
-    char *d;
-    if (!s)
-        return NULL;
-    n = strlen(s) + 1;
-    d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
 }
 
 /* mbedtls_strerror text without the "SSL - " style module prefix noise
@@ -480,25 +469,25 @@ static void ticket_id_store(tls_conn *c, const unsigned char *ticket, size_t len
     unsigned char d[32];
     if (!cn || ticket_digest(ticket, len, d) != 0)
         return;
-    mtx_lock(&cfg->lock);
+    lm_mutex_lock(cfg->lock);
     tls_ticket_id *e = &cfg->ids[cfg->next_id++ % TLS_TICKET_IDS];
     memcpy(e->digest, d, sizeof d);
     snprintf(e->cn, sizeof e->cn, "%s", cn);
     e->used = 1;
-    mtx_unlock(&cfg->lock);
+    lm_mutex_unlock(cfg->lock);
 }
 
 static void ticket_id_find(tls_conn *c, const unsigned char d[32])
 {
     lm_tls_config *cfg = c->cfg;
-    mtx_lock(&cfg->lock);
+    lm_mutex_lock(cfg->lock);
     for (size_t i = 0; i < TLS_TICKET_IDS; i++) {
         if (cfg->ids[i].used && memcmp(cfg->ids[i].digest, d, 32) == 0) {
             snprintf(c->ticket_cn, sizeof c->ticket_cn, "%s", cfg->ids[i].cn);
             break;
         }
     }
-    mtx_unlock(&cfg->lock);
+    lm_mutex_unlock(cfg->lock);
 }
 
 /* Server hooks: the shared ticket writer and parser and session cache,
@@ -559,10 +548,10 @@ static void tls_keylog_write(void *p, const char *label, const unsigned char *cl
         o += (size_t)snprintf(line + o, sizeof line - o, "%02x", secret[i]);
     line[o++] = '\n';
     line[o] = '\0';
-    mtx_lock(&cfg->lock);
+    lm_mutex_lock(cfg->lock);
     fputs(line, cfg->keylog);
     fflush(cfg->keylog);
-    mtx_unlock(&cfg->lock);
+    lm_mutex_unlock(cfg->lock);
 }
 
 /* Open $SSLKEYLOGFILE for appending, created 0600 since it holds secrets,
@@ -698,11 +687,7 @@ static void inner_free(tls_inner *in)
  * cfg, and freshly loaded own certificate and key. */
 static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
 {
-    tls_inner *in = calloc(1, sizeof *in);
-    if (!in) {
-        set_err(err, errlen, LM_M_OUT_OF_MEMORY);
-        return NULL;
-    }
+    tls_inner *in = lm_xcalloc(1, sizeof *in);
     atomic_init(&in->refs, 1);
     mbedtls_ssl_config_init(&in->conf);
     mbedtls_x509_crt_init(&in->cert);
@@ -758,10 +743,10 @@ fail:
 
 static tls_inner *inner_get(lm_tls_config *cfg)
 {
-    mtx_lock(&cfg->lock);
+    lm_mutex_lock(cfg->lock);
     tls_inner *in = cfg->current;
     atomic_fetch_add(&in->refs, 1);
-    mtx_unlock(&cfg->lock);
+    lm_mutex_unlock(cfg->lock);
     return in;
 }
 
@@ -789,6 +774,15 @@ const char *lm_tls_library(void)
 int lm_tls_has_tls13(void)
 {
     return LM_COMPAT_HAVE_TLS13;
+}
+
+int lm_tls_thread_safe(void)
+{
+#if defined(MBEDTLS_THREADING_C)
+    return 1;
+#else
+    return 0;
+#endif
 }
 
 /* Check the option combinations before touching any file, so the first
@@ -832,20 +826,14 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
         *code = LM_ERR_CONFIG;
     if (check_options(o, err, errlen) != 0)
         return NULL;
-    cfg = calloc(1, sizeof *cfg);
-    if (!cfg) {
-        set_err(err, errlen, LM_M_OUT_OF_MEMORY);
-        if (code)
-            *code = LM_ERR;
-        return NULL;
-    }
+    cfg = lm_xcalloc(1, sizeof *cfg);
     cfg->is_server = o->is_server;
     cfg->allow_insecure_key_perms = o->allow_insecure_key_perms;
     cfg->min_version = o->tls_version == 13 ? 13 : 12;
     cfg->max_version = o->tls_version == 12 ? 12 : (LM_COMPAT_HAVE_TLS13 ? 13 : 12);
-    cfg->cert_file = dupstr(o->cert_file);
-    cfg->key_file = dupstr(o->key_file);
-    mtx_init(&cfg->lock, mtx_plain);
+    cfg->cert_file = o->cert_file ? lm_xstrdup(o->cert_file) : NULL;
+    cfg->key_file = o->key_file ? lm_xstrdup(o->key_file) : NULL;
+    cfg->lock = lm_mutex_new();
     atomic_init(&cfg->handshakes, 0);
     atomic_init(&cfg->resumed, 0);
     mbedtls_entropy_init(&cfg->entropy);
@@ -855,20 +843,21 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
     mbedtls_ssl_cache_init(&cfg->cache);
     mbedtls_ssl_session_init(&cfg->last);
 
-    if ((o->cert_file && !cfg->cert_file) || (o->key_file && !cfg->key_file)) {
-        set_err(err, errlen, LM_M_OUT_OF_MEMORY);
-        goto fail;
+    if (!cfg->lock) {
+        set_err(err, errlen, LM_M_TLS_SETUP_FAILED, "no mutex");
+        goto fail_runtime;
     }
+    /* Failures of the library or the system, not of the configuration. */
     if (LM_COMPAT_PSA_INIT() != 0) {
         set_err(err, errlen, LM_M_TLS_PSA_FAILED);
-        goto fail;
+        goto fail_runtime;
     }
     ret = mbedtls_ctr_drbg_seed(&cfg->drbg, mbedtls_entropy_func, &cfg->entropy,
                                 (const unsigned char *)"lanmsg", 6);
     if (ret != 0) {
         tls_strerror(ret, msg, sizeof msg);
         set_err(err, errlen, LM_M_TLS_SEED_FAILED, msg);
-        goto fail;
+        goto fail_runtime;
     }
     if (build_suites(cfg, o->cipher, err, errlen) != 0)
         goto fail;
@@ -891,7 +880,7 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
         if (ret != 0) {
             tls_strerror(ret, msg, sizeof msg);
             set_err(err, errlen, LM_M_TLS_TICKETS_FAILED, msg);
-            goto fail;
+            goto fail_runtime;
         }
     }
     keylog_open(cfg);
@@ -901,6 +890,9 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
     if (code)
         *code = LM_OK;
     return cfg;
+fail_runtime:
+    if (code)
+        *code = LM_ERR;
 fail:
     lm_tls_config_free(cfg);
     return NULL;
@@ -919,7 +911,7 @@ void lm_tls_config_free(lm_tls_config *cfg)
     mbedtls_entropy_free(&cfg->entropy);
     if (cfg->keylog)
         fclose(cfg->keylog);
-    mtx_destroy(&cfg->lock);
+    lm_mutex_free(cfg->lock);
     free(cfg->cert_file);
     free(cfg->key_file);
     free(cfg);
@@ -930,10 +922,10 @@ int lm_tls_config_reload(lm_tls_config *cfg, char *err, size_t errlen)
     tls_inner *in = inner_new(cfg, err, errlen);
     if (!in)
         return LM_ERR_CONFIG;
-    mtx_lock(&cfg->lock);
+    lm_mutex_lock(cfg->lock);
     tls_inner *old = cfg->current;
     cfg->current = in;
-    mtx_unlock(&cfg->lock);
+    lm_mutex_unlock(cfg->lock);
     inner_put(old);
     return LM_OK;
 }
@@ -1066,12 +1058,12 @@ static void suite_name(const char *mb, char *out, size_t outlen)
 static void save_session(tls_conn *c, mbedtls_ssl_session *s)
 {
     lm_tls_config *cfg = c->cfg;
-    mtx_lock(&cfg->lock);
+    lm_mutex_lock(cfg->lock);
     mbedtls_ssl_session_free(&cfg->last);
     cfg->last = *s; /* moves ownership of the session's buffers */
     cfg->has_last = 1;
     snprintf(cfg->last_host, sizeof cfg->last_host, "%s", c->host);
-    mtx_unlock(&cfg->lock);
+    lm_mutex_unlock(cfg->lock);
     mbedtls_ssl_session_init(s);
 }
 
@@ -1245,7 +1237,6 @@ static void tls_destroy(lm_transport *t)
     tls_conn *c = (tls_conn *)t;
     mbedtls_ssl_free(&c->ssl);
     inner_put(c->inner);
-    lm_net_close(t->sock);
     free(c);
 }
 
@@ -1259,13 +1250,13 @@ static const lm_transport_ops tls_ops = {
     .destroy = tls_destroy,
 };
 
-lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host)
+lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host,
+                         char *err, size_t errlen)
 {
-    tls_conn *c = calloc(1, sizeof *c);
-    if (!c) {
-        lm_net_close(s);
-        return NULL;
-    }
+    tls_conn *c = lm_xcalloc(1, sizeof *c);
+    char msg[128];
+    int ret;
+
     c->t.ops = &tls_ops;
     c->t.sock = s;
     c->cfg = cfg;
@@ -1275,7 +1266,8 @@ lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const 
     snprintf(c->host, sizeof c->host, "%s", host ? host : "");
     c->inner = inner_get(cfg);
     mbedtls_ssl_init(&c->ssl);
-    if (mbedtls_ssl_setup(&c->ssl, &c->inner->conf) != 0)
+    ret = mbedtls_ssl_setup(&c->ssl, &c->inner->conf);
+    if (ret != 0)
         goto fail;
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
     mbedtls_ssl_set_verify(&c->ssl, verify_cb, c);
@@ -1291,23 +1283,25 @@ lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const 
              * since the library would compare it with DNS names only. */
             if (c->ip_len && !LM_COMPAT_LIB_MATCHES_IP_SAN)
                 c->ip_check = cfg->authmode != MBEDTLS_SSL_VERIFY_NONE;
-            else if (mbedtls_ssl_set_hostname(&c->ssl, c->host) != 0)
+            else if ((ret = mbedtls_ssl_set_hostname(&c->ssl, c->host)) != 0)
                 goto fail;
         }
-        mtx_lock(&cfg->lock);
+        lm_mutex_lock(cfg->lock);
         if (cfg->has_last && strcmp(cfg->last_host, c->host) == 0 &&
             mbedtls_ssl_set_session(&c->ssl, &cfg->last) == 0) {
             c->offered = 1;
             memcpy(c->offered_master, LM_COMPAT_SESSION_MASTER(&cfg->last),
                    sizeof c->offered_master);
         }
-        mtx_unlock(&cfg->lock);
+        lm_mutex_unlock(cfg->lock);
     }
     return &c->t;
 fail:
+    /* The socket is the caller's, as on success (transport.h). */
+    tls_strerror(ret, msg, sizeof msg);
+    set_err(err, errlen, LM_M_TLS_CONN_SETUP_FAILED, c->t.peer, msg);
     mbedtls_ssl_free(&c->ssl);
     inner_put(c->inner);
-    lm_net_close(s);
     free(c);
     return NULL;
 }

@@ -12,6 +12,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "platform/os.h"
 #include "util/text.h"
 
 #define CG_MAX_SANS 32

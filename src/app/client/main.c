@@ -11,6 +11,7 @@
 #include "chat_client.h"
 #include "client.h"
 #include "lanmsg/framing.h"
+#include "platform/os.h"
 #include "util/text.h"
 #include "options.h"
 
@@ -152,8 +153,7 @@ static int read_reply(lm_client *cl, lm_framer *f)
         }
         if (n < 0)
             return lm_client_fail(cl, (int)n);
-        if (lm_framer_push(f, buf, (size_t)n, on_reply, &r) < 0)
-            return LM_EXIT_RUNTIME;
+        lm_framer_push(f, buf, (size_t)n, on_reply, &r);
         if (!r.got && !lm_client_more_ready(cl))
             lm_framer_idle(f, on_reply, &r);
     }

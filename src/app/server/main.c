@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lanmsg/server.h"
+#include "platform/os.h"
 #include "util/text.h"
 #include "options.h"
 
@@ -69,7 +70,7 @@ static int parse(server_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--service", &v)) {
             o->service = v;
         } else if (lm_arg_value(&a, "--reply", &v)) {
-            o->cfg.reply = v;
+            o->cfg.params.reply = v;
         } else if (lm_arg_value(&a, "--framing", &v)) {
             o->framing = v;
         } else if (lm_arg_value(&a, "--max-line", &v)) {
@@ -89,7 +90,7 @@ static int parse(server_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--line-timeout", &v)) {
             lm_arg_seconds(&a, "--line-timeout", v, &o->cfg.line_timeout_ms);
         } else if (lm_arg_flag(&a, "--chat-require-tls")) {
-            o->cfg.chat_require_tls = 1;
+            o->cfg.params.chat_require_tls = 1;
         } else if (lm_arg_value(&a, "--tls-version", &v)) {
             if (lm_arg_int(&a, "--tls-version", v, 12, 13, &n) == 0)
                 o->tls.tls_version = (int)n;
@@ -126,7 +127,8 @@ int main(int argc, char **argv)
         return rc;
     lm_log_set_level(o.cfg.verbose);
 
-    if (o.service && !(o.cfg.service = lm_service_find(o.service))) {
+    /* The program picks the service; the engine has no default. */
+    if (!(o.cfg.service = lm_service_find(o.service ? o.service : "ack"))) {
         lm_warn(LM_M_SRV_BAD_SERVICE, o.service, lm_service_names());
         return LM_EXIT_USAGE;
     }
@@ -155,7 +157,7 @@ int main(int argc, char **argv)
         o.cfg.tls = lm_tls_config_new(&o.tls, err, sizeof err, &code);
         if (!o.cfg.tls) {
             lm_warn(LM_M_PASSTHROUGH, err);
-            return LM_EXIT_USAGE;
+            return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
         }
     }
     srv = lm_server_new(&o.cfg, err, sizeof err, &code);
@@ -171,7 +173,9 @@ int main(int argc, char **argv)
                                 : lm_tr(LM_M_WORD_TLS));
     if (o.cfg.allow_plain)
         lm_warn(LM_M_SRV_PLAIN_ALLOWED);
-    rc = lm_server_run(srv, &stop, &reload);
+    rc = lm_server_run(srv, &stop, &reload, err, sizeof err);
+    if (rc != LM_OK)
+        lm_warn(LM_M_PASSTHROUGH, err);
     lm_info(LM_M_SRV_STOPPED);
     lm_server_free(srv);
     lm_tls_config_free(o.cfg.tls);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "platform/os.h"
 #include "lanmsg/server.h"
 #include "util/text.h"
 #include "lanmsg/tls.h"
