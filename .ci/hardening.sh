@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hardening checks, called by .ci/run (issue 6):
+# Hardening checks, called by .ci/run:
 #   1. the whole test suite in an ASan+UBSan build; any sanitizer report
 #      from any process (servers included) fails the step;
 #   2. each libFuzzer target for FUZZ_SECONDS (default 60; four targets,

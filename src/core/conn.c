@@ -342,7 +342,8 @@ static int queue_append(lm_conn *c, const char *a, size_t alen, const char *b, s
     if (c->state == CS_DEAD)
         return LM_ERR;
     if (c->out_len + alen + blen > limit) {
-        lm_format(c->reason_buf, sizeof c->reason_buf, LM_M_REASON_QUEUE_FULL, c->out_len);
+        lm_format(c->reason_buf, sizeof c->reason_buf, LM_M_REASON_QUEUE_FULL,
+                  c->out_len + alen + blen);
         lm_conn_fail(c, c->reason_buf);
         return LM_ERR;
     }

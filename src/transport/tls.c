@@ -145,8 +145,9 @@ static void conn_err(lm_transport *t, lm_msg_id id, ...)
     lm_tp_set_error(t, "%s", buf);
 }
 
-/* mbedtls_strerror text without the "SSL - " style module prefix noise
- * trimmed: kept whole, it names the module, which helps bug reports. */
+/* mbedtls_strerror's text, kept whole with its module prefix ("SSL - "):
+ * it names the module, which helps bug reports. A number when the library
+ * was built without error strings. */
 static void tls_strerror(int ret, char *buf, size_t len)
 {
     mbedtls_strerror(ret, buf, len);
@@ -761,10 +762,10 @@ int lm_tls_available(void)
     return 1;
 }
 
-/* The version this file was compiled against: the compat choices above
- * were made for it. A static string, safe from any thread. */
-/* The library and the protocol versions it can speak, as --version shows
- * them: scripts and tests tell a TLS 1.3 build by ", TLS 1.3". */
+/* The library this file was compiled against (the compat choices were made
+ * for it) and the protocol versions it can speak, as --version shows them:
+ * scripts and tests tell a TLS 1.3 build by ", TLS 1.3". A static string,
+ * safe from any thread. */
 const char *lm_tls_library(void)
 {
     return LM_COMPAT_HAVE_TLS13 ? MBEDTLS_VERSION_STRING_FULL ", TLS 1.2, TLS 1.3"
@@ -1253,10 +1254,17 @@ static const lm_transport_ops tls_ops = {
 lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host,
                          char *err, size_t errlen)
 {
-    tls_conn *c = lm_xcalloc(1, sizeof *c);
+    tls_conn *c;
     char msg[128];
     int ret;
 
+    if (host && strlen(host) >= sizeof c->host) {
+        /* DNS names end at 253 bytes; TLS (SNI) takes no more than 255. */
+        set_err(err, errlen, LM_M_TLS_CONN_SETUP_FAILED, peer ? peer : "?",
+                lm_tr(LM_M_TLS_NAME_TOO_LONG));
+        return NULL;
+    }
+    c = lm_xcalloc(1, sizeof *c);
     c->t.ops = &tls_ops;
     c->t.sock = s;
     c->cfg = cfg;

@@ -1,4 +1,4 @@
-"""Portuguese output (issue 7): the tutorial's exchange in European
+"""Portuguese output: the tutorial's exchange in European
 Portuguese, chosen by the locale or by --lang pt, with the real server and
 client over loopback; --help and a usage error in Portuguese; and the bytes
 on the wire the same whatever the language."""

@@ -47,6 +47,13 @@ try:
         r = client("--port", s.port, *certs.client_args(), "--servername", "localhost")
         check(r.returncode == 0, "--servername localhost verifies", r.stderr)
 
+        # A name the TLS library cannot take (over 255 bytes) used to leave the
+        # client silent with exit 1; it is a usage error with its cause.
+        r = client("--port", s.port, *certs.client_args(), "--servername", "a" * 300)
+        check(r.returncode == 2 and one_line_error(r.stderr) and "cannot set up TLS" in r.stderr
+              and "--servername" in r.stderr,
+              "a server name TLS cannot take: exit 2, one line naming the cause", r.stderr)
+
         # resumption
         r = client("--port", s.port, *certs.client_args(), "--repeat", "2", "-v")
         check(r.stdout.count("TLS session resumed") == 1 and r.stdout.count("TLS session new") == 1,

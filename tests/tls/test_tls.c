@@ -451,6 +451,30 @@ static void test_config_errors(void)
     expect_config_error(&c, "unknown cipher");
 }
 
+/* Ownership (transport.h): a constructor that fails leaves the socket open
+ * and the caller's. It used to close it, so the caller's own close hit a
+ * descriptor that, with several threads, another connection may own. */
+static void test_failed_new_keeps_socket(void)
+{
+    lm_tls_config *ccfg = client_cfg("ca.crt", NULL, NULL, NULL);
+    char host[300], err[256] = "", listen_addr[LM_ADDR_MAX], port[16], peer[LM_ADDR_MAX];
+    lm_sock ls, s;
+
+    memset(host, 'a', sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    CHECK(lm_net_listen("127.0.0.1", "0", 4, &ls, err, sizeof err) == LM_OK);
+    snprintf(port, sizeof port, "%d", lm_net_local_addr(ls, listen_addr, sizeof listen_addr));
+    CHECK(lm_net_connect("127.0.0.1", port, 3000, &s, peer, sizeof peer, err, sizeof err) == LM_OK);
+    CHECK(lm_tls_new(ccfg, s, peer, host, err, sizeof err) == NULL);
+    CHECK(strstr(err, "cannot set up TLS") != NULL);
+    /* Still open: sending works (the listener's backlog holds the bytes). */
+    CHECK(lm_net_send(s, "x", 1, err, sizeof err) == 1);
+    lm_net_close(s);
+    lm_net_close(ls);
+    lm_tls_config_free(ccfg);
+    printf("ok: a failed lm_tls_new leaves the socket to its caller\n");
+}
+
 static void test_reload(void)
 {
     lm_tls_config *scfg = server_cfg("server.crt", "server.key", NULL, 0);
@@ -579,6 +603,7 @@ int main(int argc, char **argv)
     test_cipher_choice();
     test_reload();
     test_keylog();
+    test_failed_new_keeps_socket();
     lm_net_cleanup();
     printf("all TLS checks passed\n");
     return 0;

@@ -1,4 +1,4 @@
-"""TLS 1.3 with mbedTLS 3.x (issue 7): the default where available, TLS 1.2
+"""TLS 1.3 with mbedTLS 3.x: the default where available, TLS 1.2
 still accepted, resumption through tickets (also for a client certificate's
 identity), TLS 1.3 secrets in SSLKEYLOGFILE, and interoperability with
 openssl s_client and gnutls-cli pinned to TLS 1.3."""
