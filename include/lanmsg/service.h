@@ -15,10 +15,12 @@ typedef struct lm_conn lm_conn;
 
 /* What a service is told of its server when it starts. */
 typedef struct lm_service_params {
-    const char *reply;    /* ack: the reply (default "Mensagem recebida") */
-    int chat_require_tls; /* chat: don't relay plain users' lines to TLS users */
-    int threads;          /* event loops: callbacks may run on this many threads */
-    int tls;              /* the server speaks TLS (plain clients only via --allow-plain) */
+    const char *reply;     /* ack: the reply (default "Mensagem recebida") */
+    int chat_require_tls;  /* chat: don't relay plain users' lines to TLS users */
+    int threads;           /* event loops: callbacks may run on this many threads */
+    int tls;               /* the server speaks TLS (plain clients only via --allow-plain) */
+    const char *state_dir; /* the server's state folder, for what a service keeps across
+                              runs (NULL: keep nothing) */
 } lm_service_params;
 
 typedef struct lm_service {
