@@ -50,6 +50,16 @@ uint64_t lm_now_ms(void)
     return lm_now_us() / 1000u;
 }
 
+void lm_wall_clock(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
 /* ======================================================================
  * Process-level bits
  * ==================================================================== */
@@ -104,6 +114,11 @@ long lm_raise_fd_limit(long want)
 int lm_stdin_is_tty(void)
 {
     return isatty(STDIN_FILENO);
+}
+
+int lm_stderr_is_tty(void)
+{
+    return isatty(STDERR_FILENO);
 }
 
 int lm_file_mode(const char *path, char *err, size_t errlen)

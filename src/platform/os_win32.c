@@ -60,6 +60,14 @@ uint64_t lm_now_ms(void)
     return (uint64_t)GetTickCount64();
 }
 
+void lm_wall_clock(char *buf, size_t len)
+{
+    SYSTEMTIME t;
+    GetSystemTime(&t);
+    snprintf(buf, len, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", t.wYear, t.wMonth, t.wDay, t.wHour,
+             t.wMinute, t.wSecond, t.wMilliseconds);
+}
+
 /* ======================================================================
  * Process-level bits
  * ==================================================================== */
@@ -98,6 +106,11 @@ int lm_stdin_is_tty(void)
 {
     /* _isatty says yes for NUL too; a console has a console mode. */
     return lm_win_is_console(GetStdHandle(STD_INPUT_HANDLE));
+}
+
+int lm_stderr_is_tty(void)
+{
+    return lm_win_is_console(GetStdHandle(STD_ERROR_HANDLE));
 }
 
 /* Windows has ACLs, not mode bits: _stat reports the owner's bits copied to

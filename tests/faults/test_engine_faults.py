@@ -31,7 +31,7 @@ def env(**faults):
 
 def run_server(extra, faults, timeout=10):
     """Start the server with one fault; return (exit code or None, stderr)."""
-    p = subprocess.Popen([SERVER, "--host", "127.0.0.1", "--port", "0"] + extra,
+    p = subprocess.Popen([SERVER, "--host", "127.0.0.1", "--port", "0", "--no-log-time"] + extra,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=env(**faults))
     try:

@@ -20,6 +20,8 @@ typedef struct server_opts {
     const char *lang;
     const char *service;
     const char *framing;
+    int log_time; /* -1: as lm_log_time_default says */
+    int log_json;
 } server_opts;
 
 static int parse_size(lm_args *a, const char *name, const char *v, long lo, long hi, size_t *out)
@@ -29,6 +31,13 @@ static int parse_size(lm_args *a, const char *name, const char *v, long lo, long
         return -1;
     *out = (size_t)x;
     return 0;
+}
+
+/* Applied as soon as the flags are read, so that even an error about a
+ * later flag comes in the chosen form. */
+static void log_style(const server_opts *o)
+{
+    lm_log_set_style(o->log_time >= 0 ? o->log_time : lm_log_time_default(), o->log_json);
 }
 
 /* Returns -1 to continue, or an exit code. */
@@ -96,6 +105,15 @@ static int parse(server_opts *o, int argc, char **argv)
                 o->tls.tls_version = (int)n;
         } else if (lm_arg_value(&a, "--cipher", &v)) {
             o->tls.cipher = v;
+        } else if (lm_arg_flag(&a, "--log-time|--no-log-time")) {
+            o->log_time = strcmp(a.argv[a.i], "--log-time") == 0;
+            log_style(o);
+        } else if (lm_arg_value(&a, "--log-format", &v)) {
+            if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0)
+                o->log_json = strcmp(v, "json") == 0;
+            else
+                lm_format(a.err, sizeof a.err, LM_M_OPT_BAD_LOG_FORMAT, v);
+            log_style(o);
         } else if (!a.err[0]) {
             lm_arg_unknown(&a);
         }
@@ -118,6 +136,8 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     lm_server_config_defaults(&o.cfg);
     o.tls.is_server = 1;
+    o.log_time = -1;
+    log_style(&o);
     o.tls.cert_file = "certs/server.crt";
     o.tls.key_file = "certs/server.key";
     lm_log_set_program("lanmsg-server");
