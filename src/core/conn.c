@@ -148,6 +148,14 @@ static int on_frame(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
     return c->state != CS_OPEN;
 }
 
+/* A TLS client that reached a plain server: its first record is a
+ * handshake (22) of TLS version 3.x. Shown as text it would be garbage,
+ * and answered it would confuse the client further. */
+static int looks_like_tls(const lm_conn *c, const unsigned char *p, long n)
+{
+    return !c->loop->srv->cfg.tls && n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
+}
+
 /* Read what the transport has, up to a budget, and feed the framer. When
  * the transport reports nothing more right now, tell the framer (auto mode
  * ends a raw message there). EOF delivers a last unterminated line, then the
@@ -164,6 +172,18 @@ void lm_conn_read(lm_conn *c)
     }
     for (i = 0; i < READ_BUDGET && c->state == CS_OPEN; i++) {
         long n = lm_tp_read(c->tp, l->scratch, sizeof l->scratch);
+        if (n > 0 && !c->heard) {
+            c->heard = 1;
+            if (looks_like_tls(c, (const unsigned char *)l->scratch, n)) {
+                /* Plain text, which a TLS client reports as "not TLS" (and
+                 * only then may fall back, when asked to). */
+                static const char msg[] =
+                    "error: this server speaks plain TCP, not TLS; connect without --tls\n";
+                lm_conn_send_raw(c, msg, sizeof msg - 1);
+                lm_conn_close(c, lm_tr(LM_M_REASON_TLS_ON_PLAIN));
+                return;
+            }
+        }
         if (n > 0) {
             c->t_active = lm_now_ms();
             lm_framer_push(&c->framer, l->scratch, (size_t)n, on_frame, c);

@@ -42,6 +42,7 @@ struct lm_conn {
     int again;      /* input left unread after the per-turn budget */
     int shut;       /* closing: our close (close_notify / FIN) is sent */
     int peer_done;  /* the peer closed or failed: nothing more to read */
+    int heard;      /* the peer has sent something */
     lm_framer framer;
     /* Output queue: one contiguous buffer, consumed from out_head. While a
      * TLS write waits to be retried the pending bytes stay at the head: the

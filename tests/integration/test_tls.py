@@ -112,6 +112,13 @@ try:
         check(r.returncode == 0 and "WARNING" in r.stderr and "WITHOUT encryption" in r.stderr
               and "NOT encrypted" in r.stdout and "reply: Mensagem recebida" in r.stdout,
               "--fallback-plain reconnects in plain, loudly", r.stdout + r.stderr)
+        # The ClientHello is not taken for a message: no "received", no reply
+        # to it; the server says what happened and how to fix it.
+        check(s.wait_for(r"disconnected \(it began a TLS handshake, but this server speaks plain "
+                         r"TCP \(start the server with --tls") is not None,
+              "plain server: a TLS client is logged as such, with the fix", s.output())
+        check(s.output().count("received from") == 1,
+              "plain server: only the fallback's real message is printed", s.output())
 
     # never a fallback after a certificate error
     with Server(*certs.server_args()) as s:

@@ -20,6 +20,14 @@
 /* --chat and --nick: the interactive chat client (chat_client.c). */
 static int chat_mode;
 static const char *chat_nick;
+/* The first TLS-only flag given: without --tls it is refused, not ignored. */
+static const char *tls_flag;
+
+static void tls_only(const char *flag)
+{
+    if (!tls_flag)
+        tls_flag = flag;
+}
 
 /* ======================================================================
  * Options
@@ -49,22 +57,33 @@ static int parse(lm_client_opts *o, int argc, char **argv)
             o->use_tls = 1;
         } else if (lm_arg_value(&a, "--ca", &v)) {
             o->tls.ca_file = v;
+            tls_only("--ca");
         } else if (lm_arg_value(&a, "--cert", &v)) {
             o->tls.cert_file = v;
+            tls_only("--cert");
         } else if (lm_arg_value(&a, "--key", &v)) {
             o->tls.key_file = v;
+            tls_only("--key");
         } else if (lm_arg_value(&a, "--servername", &v)) {
             o->servername = v;
+            tls_only("--servername");
         } else if (lm_arg_flag(&a, "--insecure")) {
             o->tls.insecure = 1;
+            tls_only("--insecure");
         } else if (lm_arg_flag(&a, "--fallback-plain")) {
             o->fallback_plain = 1;
+            tls_only("--fallback-plain");
         } else if (lm_arg_flag(&a, "--allow-insecure-key-perms")) {
             o->tls.allow_insecure_key_perms = 1;
+            tls_only("--allow-insecure-key-perms");
         } else if (lm_arg_value(&a, "--tls-version", &v)) {
             long n;
             if (lm_arg_int(&a, "--tls-version", v, 12, 13, &n) == 0)
                 o->tls.tls_version = (int)n;
+            tls_only("--tls-version");
+        } else if (lm_arg_value(&a, "--cipher", &v)) {
+            o->tls.cipher = v;
+            tls_only("--cipher");
         } else if (lm_arg_value(&a, "--framing", &v)) {
             if (lm_framing_parse(v, &o->framing) != 0)
                 snprintf(a.err, sizeof a.err, "--framing %s: unknown mode (use line or raw)", v);
@@ -91,6 +110,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
     }
     if (a.err[0]) {
         lm_warn(LM_M_PASSTHROUGH, a.err);
+        return LM_EXIT_USAGE;
+    }
+    if (tls_flag && !o->use_tls) {
+        lm_warn(LM_M_OPT_NEEDS_TLS, tls_flag, tls_flag);
         return LM_EXIT_USAGE;
     }
     return -1;

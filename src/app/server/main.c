@@ -20,7 +20,8 @@ typedef struct server_opts {
     const char *lang;
     const char *service;
     const char *framing;
-    int log_time; /* -1: as lm_log_time_default says */
+    const char *tls_flag; /* the first TLS-only flag given, to refuse it without --tls */
+    int log_time;         /* -1: as lm_log_time_default says */
     int log_json;
 } server_opts;
 
@@ -31,6 +32,12 @@ static int parse_size(lm_args *a, const char *name, const char *v, long lo, long
         return -1;
     *out = (size_t)x;
     return 0;
+}
+
+static void tls_only(server_opts *o, const char *flag)
+{
+    if (!o->tls_flag)
+        o->tls_flag = flag;
 }
 
 /* Applied as soon as the flags are read, so that even an error about a
@@ -66,16 +73,22 @@ static int parse(server_opts *o, int argc, char **argv)
             o->use_tls = 1;
         } else if (lm_arg_value(&a, "--cert", &v)) {
             o->tls.cert_file = v;
+            tls_only(o, "--cert");
         } else if (lm_arg_value(&a, "--key", &v)) {
             o->tls.key_file = v;
+            tls_only(o, "--key");
         } else if (lm_arg_value(&a, "--ca", &v)) {
             o->tls.ca_file = v;
+            tls_only(o, "--ca");
         } else if (lm_arg_flag(&a, "--require-client-cert")) {
             o->tls.require_client_cert = 1;
+            tls_only(o, "--require-client-cert");
         } else if (lm_arg_flag(&a, "--allow-plain")) {
             o->cfg.allow_plain = 1;
+            tls_only(o, "--allow-plain");
         } else if (lm_arg_flag(&a, "--allow-insecure-key-perms")) {
             o->tls.allow_insecure_key_perms = 1;
+            tls_only(o, "--allow-insecure-key-perms");
         } else if (lm_arg_value(&a, "--service", &v)) {
             o->service = v;
         } else if (lm_arg_value(&a, "--reply", &v)) {
@@ -103,8 +116,10 @@ static int parse(server_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--tls-version", &v)) {
             if (lm_arg_int(&a, "--tls-version", v, 12, 13, &n) == 0)
                 o->tls.tls_version = (int)n;
+            tls_only(o, "--tls-version");
         } else if (lm_arg_value(&a, "--cipher", &v)) {
             o->tls.cipher = v;
+            tls_only(o, "--cipher");
         } else if (lm_arg_flag(&a, "--log-time|--no-log-time")) {
             o->log_time = strcmp(a.argv[a.i], "--log-time") == 0;
             log_style(o);
@@ -156,12 +171,10 @@ int main(int argc, char **argv)
         lm_warn(LM_M_BAD_FRAMING, o.framing);
         return LM_EXIT_USAGE;
     }
-    if (o.cfg.allow_plain && !o.use_tls) {
-        lm_warn(LM_M_SRV_ALLOW_PLAIN_NO_TLS);
-        return LM_EXIT_USAGE;
-    }
-    if (o.tls.require_client_cert && !o.use_tls) {
-        lm_warn(LM_M_SRV_CLIENT_CERT_NO_TLS);
+    /* A TLS flag without --tls would be ignored, and the server would
+     * speak plain text to someone who believes it is encrypted. */
+    if (o.tls_flag && !o.use_tls) {
+        lm_warn(LM_M_OPT_NEEDS_TLS, o.tls_flag, o.tls_flag);
         return LM_EXIT_USAGE;
     }
     if (lm_net_init(err, sizeof err) != LM_OK) {
