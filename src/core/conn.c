@@ -60,7 +60,7 @@ void lm_conn_free(lm_conn *c)
         srv->cfg.service->on_close(srv->svc_state, c);
     if (c->opened)
         lm_info(LM_M_SRV_DISCONNECTED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
-    else if (!c->over_limit)
+    else if (!c->over_limit && !c->logged)
         lm_debug(LM_M_SRV_DROPPED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
     /* The transport never owns the socket: one close, here. */
     lm_tp_destroy(c->tp);
@@ -264,7 +264,10 @@ void lm_conn_open(lm_conn *c)
         return;
     }
     c->opened = 1;
-    lm_info(LM_M_SRV_CONNECTION, c->peer, c->tp->desc);
+    if (c->tp->peer_cn[0])
+        lm_info(LM_M_SRV_CONNECTION_CERT, c->peer, c->tp->desc, c->tp->peer_cn);
+    else
+        lm_info(LM_M_SRV_CONNECTION, c->peer, c->tp->desc);
     if (c->tp->secure)
         lm_debug(LM_M_SRV_TLS_DETAIL, c->peer,
                  lm_tr(c->tp->resumed ? LM_M_WORD_RESUMED : LM_M_WORD_FULL),
@@ -287,10 +290,20 @@ void lm_conn_handshake(lm_conn *c)
         lm_conn_want(c, rc);
         return;
     }
-    lm_format(c->reason_buf, sizeof c->reason_buf, LM_M_REASON_HS_FAILED,
-              c->tp->err[0] ? c->tp->err : lm_tr(LM_M_REASON_UNKNOWN_ERROR));
-    lm_debug(LM_M_SRV_HANDSHAKE_FAILED, c->peer, c->tp->err);
-    lm_conn_fail(c, c->reason_buf);
+    snprintf(c->reason_buf, sizeof c->reason_buf, "%s",
+             c->tp->err[0] ? c->tp->err : lm_tr(LM_M_REASON_UNKNOWN_ERROR));
+    lm_conn_refused(c, c->reason_buf);
+}
+
+/* A TLS client the server turned away (a failed or timed-out handshake):
+ * one line at the default level, with its address and the cause, unless a
+ * flood of them has used up this window's lines. */
+void lm_conn_refused(lm_conn *c, const char *why)
+{
+    if (lm_loop_may_log_refused(c->loop))
+        lm_info(LM_M_SRV_REFUSED, c->peer, why);
+    c->logged = 1;
+    lm_conn_fail(c, why);
 }
 
 /* One poller event for this connection. */
