@@ -26,10 +26,15 @@ typedef struct lm_tls_options {
     int allow_insecure_key_perms; /* accept a key readable by others */
     int tls_version;              /* 0 = best available, 12 or 13 to pin one */
     const char *cipher;           /* NULL = default list; e.g. "chacha20" or "aes128" */
+    const char *key_pass;         /* passphrase of an encrypted key, or NULL (copied) */
 } lm_tls_options;
 
 /* 1 when this build has TLS. */
 int lm_tls_available(void);
+/* 1 when the key file is a PEM key encrypted with a passphrase, so the
+ * program can ask for one before loading it; 0 otherwise (also when it
+ * cannot be read: loading it then says why). */
+int lm_tls_key_is_encrypted(const char *key_file);
 /* "mbed TLS 2.28.3", or a note that the build has no TLS. */
 const char *lm_tls_library(void);
 /* 1 when the library can do TLS 1.3. */

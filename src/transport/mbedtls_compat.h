@@ -53,13 +53,14 @@
 
 /* 3.x key parsing and pair checking take an RNG (for blinding). */
 #if LM_MBEDTLS_3
-#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng)                                            \
-    mbedtls_pk_parse_keyfile((pk), (path), NULL, (rng), (prng))
+#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, pass, rng, prng)                                      \
+    mbedtls_pk_parse_keyfile((pk), (path), (pass), (rng), (prng))
 #define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng)                                               \
     mbedtls_pk_check_pair((pub), (prv), (rng), (prng))
 #else
-#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng) mbedtls_pk_parse_keyfile((pk), (path), NULL)
-#define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng)    mbedtls_pk_check_pair((pub), (prv))
+#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, pass, rng, prng)                                      \
+    mbedtls_pk_parse_keyfile((pk), (path), (pass))
+#define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng) mbedtls_pk_check_pair((pub), (prv))
 #endif
 
 /* The 48-byte TLS 1.2 master secret of a session: the client compares the

@@ -65,6 +65,7 @@ struct lm_tls_config {
     int allow_insecure_key_perms;
     int min_version, max_version;
     char *cert_file, *key_file;
+    char *key_pass; /* zeroed when freed */
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
     mbedtls_x509_crt ca;
