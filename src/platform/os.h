@@ -31,6 +31,10 @@ long lm_raise_fd_limit(long want);
 /* 1 when the file descriptor / handle behind stdin (stderr) is a terminal. */
 int lm_stdin_is_tty(void);
 int lm_stderr_is_tty(void);
+/* Ask for a secret on the terminal without echoing it: prints `prompt` on
+ * stderr, reads one line from the terminal into buf (without the newline).
+ * 0, or -1 when there is no terminal or input ended. */
+int lm_read_secret(const char *prompt, char *buf, size_t len);
 /* Text for a C runtime error code (errno), for messages about files. */
 const char *lm_os_strerror(int code);
 /* This machine's host name, NUL-terminated. 0, or -1 with errno set. */

@@ -13,6 +13,7 @@
 #include "lanmsg/framing.h"
 #include "platform/os.h"
 #include "util/text.h"
+#include "keypass.h"
 #include "options.h"
 
 #define DEFAULT_MESSAGE "Olá servidor!"
@@ -22,6 +23,8 @@ static int chat_mode;
 static const char *chat_nick;
 /* The first TLS-only flag given: without --tls it is refused, not ignored. */
 static const char *tls_flag;
+static const char *key_pass_file;
+static char key_pass[256];
 
 static void tls_only(const char *flag)
 {
@@ -64,6 +67,9 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--key", &v)) {
             o->tls.key_file = v;
             tls_only("--key");
+        } else if (lm_arg_value(&a, "--key-pass-file", &v)) {
+            key_pass_file = v;
+            tls_only("--key-pass-file");
         } else if (lm_arg_value(&a, "--servername", &v)) {
             o->servername = v;
             tls_only("--servername");
@@ -279,6 +285,16 @@ int main(int argc, char **argv)
     lm_log_set_level(o.verbose);
     if (o.framing == LM_FRAMING_AUTO)
         o.framing = LM_FRAMING_LINE;
+    if (o.use_tls) {
+        int got = lm_key_pass_get(o.tls.key_file, key_pass_file, o.tls.allow_insecure_key_perms,
+                                  key_pass, sizeof key_pass, err, sizeof err);
+        if (got < 0) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            return LM_EXIT_USAGE;
+        }
+        /* Kept until the TLS configuration copies it (at the first connect). */
+        o.tls.key_pass = got ? key_pass : NULL;
+    }
     if (lm_net_init(err, sizeof err) != LM_OK) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
@@ -288,6 +304,7 @@ int main(int argc, char **argv)
         static volatile sig_atomic_t stop;
         lm_signals_install(&stop, NULL);
         rc = lm_client_connect(&cl0, &o);
+        lm_key_pass_wipe(key_pass, sizeof key_pass); /* the TLS configuration has its copy */
         if (rc == LM_EXIT_OK)
             rc = lm_chat_run(&cl0, chat_nick, &stop);
         lm_client_free(&cl0);
@@ -300,6 +317,7 @@ int main(int argc, char **argv)
     /* --repeat reconnects, resuming the TLS session (see -v). */
     for (i = 0; i < o.repeat && rc == LM_EXIT_OK; i++) {
         rc = lm_client_connect(&cl, &o);
+        lm_key_pass_wipe(key_pass, sizeof key_pass); /* the TLS configuration has its copy */
         if (rc == LM_EXIT_OK)
             rc = run_messages(&cl);
         lm_client_close(&cl);

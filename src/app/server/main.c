@@ -11,6 +11,7 @@
 #include "lanmsg/server.h"
 #include "platform/os.h"
 #include "util/text.h"
+#include "keypass.h"
 #include "options.h"
 
 typedef struct server_opts {
@@ -21,7 +22,8 @@ typedef struct server_opts {
     const char *service;
     const char *framing;
     const char *tls_flag; /* the first TLS-only flag given, to refuse it without --tls */
-    int log_time;         /* -1: as lm_log_time_default says */
+    const char *key_pass_file;
+    int log_time; /* -1: as lm_log_time_default says */
     int log_json;
 } server_opts;
 
@@ -77,6 +79,9 @@ static int parse(server_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--key", &v)) {
             o->tls.key_file = v;
             tls_only(o, "--key");
+        } else if (lm_arg_value(&a, "--key-pass-file", &v)) {
+            o->key_pass_file = v;
+            tls_only(o, "--key-pass-file");
         } else if (lm_arg_value(&a, "--ca", &v)) {
             o->tls.ca_file = v;
             tls_only(o, "--ca");
@@ -145,7 +150,7 @@ int main(int argc, char **argv)
     static volatile sig_atomic_t stop, reload;
     server_opts o;
     lm_server *srv;
-    char err[512];
+    char err[512], pass[256];
     int rc, code;
 
     memset(&o, 0, sizeof o);
@@ -187,7 +192,15 @@ int main(int argc, char **argv)
             o.tls.ca_file = "certs/ca.crt";
         else if (!o.tls.ca_file && lm_file_mode("certs/ca.crt", err, sizeof err) >= 0)
             o.tls.ca_file = "certs/ca.crt";
+        int got = lm_key_pass_get(o.tls.key_file, o.key_pass_file, o.tls.allow_insecure_key_perms,
+                                  pass, sizeof pass, err, sizeof err);
+        if (got < 0) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            return LM_EXIT_USAGE;
+        }
+        o.tls.key_pass = got ? pass : NULL;
         o.cfg.tls = lm_tls_config_new(&o.tls, err, sizeof err, &code);
+        lm_key_pass_wipe(pass, sizeof pass);
         if (!o.cfg.tls) {
             lm_warn(LM_M_PASSTHROUGH, err);
             return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
