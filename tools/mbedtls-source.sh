@@ -2,7 +2,7 @@
 # Fetch mbedTLS 3.6 LTS as the distribution's own source package, for
 # machines whose packaged mbedTLS is older (Debian 12, Ubuntu 24.04 ...).
 #
-#   tools/mbedtls-source.sh [DEPS_DIR]      (default: build/_deps)
+#   tools/mbedtls-source.sh [DEPS_DIR]      (default: $LANMSG_DEPS_DIR, else build/_deps)
 #
 # Prints the unpacked source tree on stdout (for -DLANMSG_MBEDTLS_SOURCE_DIR);
 # progress and errors go to stderr. Once a source is there, later runs print
@@ -25,7 +25,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-deps=${1:-$root/build/_deps}
+deps=${1:-${LANMSG_DEPS_DIR:-$root/build/_deps}}
 mkdir -p "$deps"
 deps=$(cd "$deps" && pwd)
 top=$deps/mbedtls
