@@ -168,5 +168,6 @@ if [[ $mbedtls == source ]]; then
 fi
 
 # ---- configure, build ----
-cmake -S "$root" -B "$build" "${cmake_args[@]}" >/dev/null
+# The configure summary (which mbedTLS, TLS with threads) is worth a line.
+cmake -S "$root" -B "$build" "${cmake_args[@]}" | sed -n 's/^-- lanmsg: /setup.sh: /p' >&2
 ((configure_only)) || cmake --build "$build" -j2
