@@ -235,8 +235,10 @@ fi
 work=$apt_root/work
 rm -rf "$work" && mkdir -p "$work"
 say "fetching the mbedtls $version source package"
-if ! (cd "$work" && apt-get "${apt_opts[@]}" source "mbedtls=$version" >&2); then
-    die "apt-get source mbedtls=$version failed (see above)"
+# apt's and dpkg-source's chatter only matters when something went wrong.
+if ! (cd "$work" && apt-get "${apt_opts[@]}" source "mbedtls=$version" >"$top/apt-source.log" 2>&1); then
+    tail -n 20 "$top/apt-source.log" >&2
+    die "apt-get source mbedtls=$version failed (its last lines above; all in $top/apt-source.log)"
 fi
 dir=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'mbedtls-*' | head -n 1)
 [[ -n $dir && -f $dir/include/mbedtls/build_info.h ]] ||
