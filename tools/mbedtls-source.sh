@@ -81,6 +81,7 @@ archives() {
     # CODENAME comes from the downloaded Release file (so "stable" reads as
     # its codename); RELEASE, as written in the sources, stands in before
     # the first apt-get update.
+    # shellcheck disable=SC2016 # $(...) is apt's own field syntax
     out=$(apt-get indextargets --format '$(REPO_URI)|$(CODENAME)|$(RELEASE)|$(COMPONENT)|$(SOURCESENTRY)|$(TARGET_OF)' 2>/dev/null |
           awk -F'|' '$6 == "deb" || $6 == "deb-src" { c = ($2 != "" && $2 !~ /^\$/) ? $2 : $3; print $1, c, $4, $5 }' |
           sort -u) || true
@@ -145,7 +146,7 @@ signed_by() {
             }' "$file"
         ;;
     *)
-        sed -n "${n}p" "$file" | sed -n 's/^[^[]*\[\([^]]*\)\].*/\1/p' | tr ' \t' '\n\n' |
+        sed -n "${n}p" "$file" | sed -n 's/^[^[]*\[\([^]]*\)\].*/\1/p' | tr -s '[:blank:]' '\n' |
             sed -n 's/^signed-by=\(.*\)/Signed-By: \1/Ip'
         ;;
     esac
@@ -199,7 +200,7 @@ write_sources() {
 
 # The highest 3.6.x version of the "mbedtls" source in the private lists.
 best_version() {
-    local best= v
+    local best='' v
     for v in $(apt-cache "${apt_opts[@]}" showsrc mbedtls 2>/dev/null | sed -n 's/^Version: //p'); do
         [[ ${v#*:} == 3.6.* ]] || continue
         if [[ -z $best ]] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi
