@@ -5,9 +5,10 @@
 
 #include <mbedtls/version.h>
 
-/* The build found a CMake package of this major.minor version (see
- * cmake/FindMbedTLSCompat.cmake); headers of another version, e.g. a system
- * 2.28 in /usr/include shadowing a private 3.6, would build a mismatch. */
+/* The build found mbedTLS of this major.minor version (set on
+ * MbedTLS::mbedcrypto by cmake/mbedtls_policy.cmake); headers of another
+ * version, e.g. a system 2.28 in /usr/include shadowing a 3.6, would build
+ * a mismatch. */
 #if defined(LANMSG_MBEDTLS_EXPECT) &&                                                              \
     (MBEDTLS_VERSION_NUMBER & 0xFFFF0000) != (LANMSG_MBEDTLS_EXPECT)
 #error "mbedTLS headers differ from the library CMake found: put its include directory first"

@@ -431,8 +431,13 @@ int lm_tls_key_is_encrypted(const char *key_file)
  * safe from any thread. */
 const char *lm_tls_library(void)
 {
-    return LM_COMPAT_HAVE_TLS13 ? MBEDTLS_VERSION_STRING_FULL ", TLS 1.2, TLS 1.3"
-                                : MBEDTLS_VERSION_STRING_FULL ", TLS 1.2";
+#if defined(LANMSG_MBEDTLS_LEGACY)
+#define LM_TLS_LIBRARY_NOTE " (legacy: end-of-life upstream, no security fixes)"
+#else
+#define LM_TLS_LIBRARY_NOTE ""
+#endif
+    return LM_COMPAT_HAVE_TLS13 ? MBEDTLS_VERSION_STRING_FULL LM_TLS_LIBRARY_NOTE ", TLS 1.2, TLS 1.3"
+                                : MBEDTLS_VERSION_STRING_FULL LM_TLS_LIBRARY_NOTE ", TLS 1.2";
 }
 
 int lm_tls_has_tls13(void)

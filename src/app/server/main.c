@@ -213,10 +213,12 @@ int main(int argc, char **argv)
         return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
     }
     lm_signals_install(&stop, &reload);
-    lm_info(LM_M_SRV_LISTENING, lm_server_address(srv),
-            !o.use_tls          ? lm_tr(LM_M_WORD_PLAIN)
-            : o.cfg.allow_plain ? lm_tr(LM_M_WORD_TLS_AND_PLAIN)
-                                : lm_tr(LM_M_WORD_TLS));
+    if (o.use_tls)
+        lm_info(LM_M_SRV_LISTENING_TLS, lm_server_address(srv),
+                o.cfg.allow_plain ? lm_tr(LM_M_WORD_TLS_AND_PLAIN) : lm_tr(LM_M_WORD_TLS),
+                lm_tls_library());
+    else
+        lm_info(LM_M_SRV_LISTENING, lm_server_address(srv), lm_tr(LM_M_WORD_PLAIN));
     if (o.cfg.allow_plain)
         lm_warn(LM_M_SRV_PLAIN_ALLOWED);
     rc = lm_server_run(srv, &stop, &reload, err, sizeof err);
