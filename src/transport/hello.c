@@ -87,7 +87,6 @@
 #define HS_HDR            4
 #define MAX_RECORD        16384u /* 2^14: TLSPlaintext.length's limit */
 #define MIN_HELLO_BODY    41u    /* version, random, session_id<0>, 1 suite, 1 method */
-#define MAX_HELLO         (HS_HDR + 0xFFFFFFu)
 #define CT_CCS            20
 #define CT_ALERT          21
 #define CT_HANDSHAKE      22
@@ -112,8 +111,8 @@ void lm_hello_init(lm_hello *h, size_t limit)
     memset(h, 0, sizeof *h);
     if (limit == 0)
         limit = LM_HELLO_LIMIT_DEFAULT;
-    if (limit > MAX_HELLO)
-        limit = MAX_HELLO;
+    if (limit > MAX_RECORD) /* the output is one record */
+        limit = MAX_RECORD;
     h->limit = limit;
     h->phase = PH_START;
     h->info.bad_type = -1;

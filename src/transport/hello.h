@@ -98,7 +98,8 @@ typedef struct lm_hello {
 } lm_hello;
 
 /* limit: the largest whole ClientHello (4-byte header included) to accept;
- * 0 means LM_HELLO_LIMIT_DEFAULT. Allocates nothing. */
+ * 0 means LM_HELLO_LIMIT_DEFAULT, and more than 16384 (2^14, the largest
+ * record, which the output is) means 16384. Allocates nothing. */
 void lm_hello_init(lm_hello *h, size_t limit);
 /* Releases the buffer; the output is gone after this. Safe to call twice. */
 void lm_hello_free(lm_hello *h);
