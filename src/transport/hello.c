@@ -413,6 +413,13 @@ lm_hello_status lm_hello_eof(lm_hello *h)
     return lm_hello_state(h);
 }
 
+lm_hello_status lm_hello_silence(lm_hello *h)
+{
+    if (h->phase == PH_START || h->phase == PH_FIRST)
+        plain(h);
+    return lm_hello_state(h);
+}
+
 lm_hello_status lm_hello_state(const lm_hello *h)
 {
     switch (h->phase) {

@@ -39,7 +39,7 @@ typedef enum lm_hello_status {
     LM_HELLO_NEED_MORE, /* read more: at most lm_hello_want() bytes to never over-read */
     LM_HELLO_DONE,      /* output: one handshake record + tail, for the TLS library */
     LM_HELLO_ALERT,     /* output: the 7-byte fatal alert record to send, then close */
-    LM_HELLO_PLAIN,     /* not TLS: output = the bytes read so far, the plain peer's first */
+    LM_HELLO_PLAIN,     /* not TLS: output = the bytes read so far (0 to 3), the plain peer's */
     LM_HELLO_CLOSED,    /* the peer closed before sending a byte: nothing to answer */
 } lm_hello_status;
 
@@ -114,6 +114,12 @@ lm_hello_status lm_hello_push(lm_hello *h, const void *data, size_t len, size_t 
 /* The peer half-closed (read returned 0). Mid-hello this is an alert; before
  * any byte, CLOSED; after part of what may be a UTF-8 character, PLAIN. */
 lm_hello_status lm_hello_eof(lm_hello *h);
+/* The peer has been silent for a while (--allow-plain waits a second): a
+ * peer that has not started a TLS record yet is a plain client waiting for
+ * the server, so PLAIN, with what it sent so far (maybe nothing). Once a TLS
+ * record has begun, nothing changes: NEED_MORE until the caller's handshake
+ * timeout. Final statuses stay as they are. */
+lm_hello_status lm_hello_silence(lm_hello *h);
 /* The current status. */
 lm_hello_status lm_hello_state(const lm_hello *h);
 /* How many bytes the next read may take without reading past the end of the

@@ -3,7 +3,8 @@
  *
  * Input layout: byte 0 picks the limit (below 128: the default; else a
  * small one, so that "too big" is reached), byte 1 the chunking (want-driven,
- * random sizes, one push) and whether the stream ends with EOF, byte 2 seeds
+ * random sizes, one push) and whether the stream ends with a silence
+ * (--allow-plain's wait) and with EOF, byte 2 seeds
  * the chunk sizes; the rest is the stream. Besides the sanitizers, it checks
  * what the module promises:
  *  - the verdict, the alert and the bytes consumed up to it do not depend on
@@ -35,8 +36,8 @@ static uint32_t rnd(uint32_t *s)
     return *s >> 8;
 }
 
-static void drive(run *r, size_t limit, int mode, int eof, uint32_t seed, const uint8_t *d,
-                  size_t n)
+static void drive(run *r, size_t limit, int mode, int eof, int silence, uint32_t seed,
+                  const uint8_t *d, size_t n)
 {
     lm_hello h;
     size_t i = 0;
@@ -61,6 +62,8 @@ static void drive(run *r, size_t limit, int mode, int eof, uint32_t seed, const 
             abort(); /* want-sized reads are taken whole: no tail, ever */
         i += used;
     }
+    if (silence)
+        r->st = lm_hello_silence(&h);
     if (eof)
         r->st = lm_hello_eof(&h);
     r->used = i;
@@ -167,8 +170,7 @@ static void check(const run *r, size_t limit, const uint8_t *d, size_t n)
             abort();
         break;
     case LM_HELLO_PLAIN:
-        if (r->out_len < 1 || r->out_len > 3 || r->out_len != r->used ||
-            memcmp(r->out, d, r->out_len) != 0)
+        if (r->out_len > 3 || r->out_len != r->used || memcmp(r->out, d, r->out_len) != 0)
             abort();
         break;
     case LM_HELLO_CLOSED:
@@ -186,16 +188,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static run a, b;
     size_t limit;
-    int mode, eof;
+    int mode, eof, silence;
 
     if (size < 3)
         return 0;
     limit = data[0] < 128 ? LM_HELLO_LIMIT_DEFAULT : 45 + (size_t)(data[0] - 128) * 8;
     mode = data[1] % 3;
     eof = (data[1] >> 2) & 1;
-    drive(&a, limit, mode, eof, data[2], data + 3, size - 3);
+    silence = (data[1] >> 3) & 1;
+    drive(&a, limit, mode, eof, silence, data[2], data + 3, size - 3);
     check(&a, limit, data + 3, size - 3);
-    drive(&b, limit, 2, eof, 0, data + 3, size - 3);
+    drive(&b, limit, 2, eof, silence, 0, data + 3, size - 3);
     check(&b, limit, data + 3, size - 3);
     /* Cutting must not matter, except for how much tail one push carried. */
     if (a.st != b.st || a.info.alert != b.info.alert || a.info.why != b.info.why)

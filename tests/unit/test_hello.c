@@ -679,6 +679,30 @@ static void test_eof(void)
     lm_hello_free(&h);
 }
 
+/* --allow-plain: a silent peer that has not begun a TLS record is plain. */
+static void test_silence(void)
+{
+    lm_hello h;
+    size_t n;
+
+    lm_hello_init(&h, 0);
+    CHECK(lm_hello_silence(&h) == LM_HELLO_PLAIN);
+    CHECK(lm_hello_output(&h, &n) != NULL && n == 0);
+    lm_hello_free(&h);
+
+    lm_hello_init(&h, 0);
+    CHECK(lm_hello_push(&h, "\xE2\x82", 2, NULL) == LM_HELLO_NEED_MORE);
+    CHECK(lm_hello_silence(&h) == LM_HELLO_PLAIN && output_is(&h, "\xE2\x82", 2));
+    lm_hello_free(&h);
+
+    lm_hello_init(&h, 0);
+    CHECK(lm_hello_push(&h, hello12, 1, NULL) == LM_HELLO_NEED_MORE);
+    CHECK(lm_hello_silence(&h) == LM_HELLO_NEED_MORE); /* TLS has begun: wait */
+    CHECK(feed(&h, hello12 + 1, sizeof hello12 - 1, 0, NULL) == LM_HELLO_DONE);
+    CHECK(lm_hello_silence(&h) == LM_HELLO_DONE);
+    lm_hello_free(&h);
+}
+
 /* ---- the first bytes: TLS, SSLv2 or plain ---- */
 
 static void expect_plain(const char *in, size_t n, size_t decided_after)
@@ -770,6 +794,7 @@ int main(void)
     test_structure();
     test_data_after();
     test_eof();
+    test_silence();
     test_classify();
     test_names();
     return 0;
