@@ -470,6 +470,9 @@ def main():
     finally:
         t.stop()
         shutil.rmtree(d, ignore_errors=True)
+    out = "\n".join(t.lines)
+    check("Sanitizer" not in out and "runtime error" not in out,
+          "the server reported no sanitizer error", out[-3000:])
     done()
 
 
