@@ -127,7 +127,8 @@ lm_hello_status lm_hello_state(const lm_hello *h);
 size_t lm_hello_want(const lm_hello *h);
 
 /* DONE: the record and tail; ALERT: the 7-byte alert record; PLAIN: the
- * bytes read. NULL and 0 otherwise. Valid until lm_hello_free. */
+ * bytes read (none after a silence at the start). NULL and 0 otherwise.
+ * Valid until lm_hello_free. */
 const unsigned char *lm_hello_output(const lm_hello *h, size_t *len);
 
 void lm_hello_get_info(const lm_hello *h, lm_hello_info *out);
