@@ -62,6 +62,16 @@ int lm_tls_config_reload(lm_tls_config *cfg, char *err, size_t errlen);
 lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host,
                          char *err, size_t errlen);
 
+/* A server connection whose first flight was already read from the socket:
+ * the TLS library reads `prefix` (copied) before the socket. The ClientHello
+ * front end (src/transport/hello.h) hands over the whole hello as one
+ * record this way, whatever records it came in. */
+lm_transport *lm_tls_new_server_prefixed(lm_tls_config *cfg, lm_sock s, const char *peer,
+                                         const void *prefix, size_t len, char *err, size_t errlen);
+/* The largest record body the library takes in (MBEDTLS_SSL_IN_CONTENT_LEN):
+ * the front end's limit for a whole ClientHello. */
+size_t lm_tls_hello_limit(void);
+
 /* Counters, for -v output, tests and benchmarks. */
 typedef struct lm_tls_stats {
     unsigned long handshakes;

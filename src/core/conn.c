@@ -76,6 +76,10 @@ void lm_conn_free(lm_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     lm_framer_free(&c->framer);
+    if (c->hello) {
+        lm_hello_free(c->hello);
+        free(c->hello);
+    }
     free(c->out);
     free(c);
 }
@@ -230,9 +234,12 @@ void lm_conn_read(lm_conn *c)
  * last reply before the peer reads it. */
 void lm_conn_drain(lm_conn *c)
 {
+    char err[64];
     int i;
     for (i = 0; i < READ_BUDGET; i++) {
-        long n = lm_tp_read(c->tp, c->loop->scratch, sizeof c->loop->scratch);
+        long n = c->broken ? lm_net_recv(c->sock, c->loop->scratch, sizeof c->loop->scratch, err,
+                                         sizeof err)
+                           : lm_tp_read(c->tp, c->loop->scratch, sizeof c->loop->scratch);
         if (n > 0)
             continue;
         if (n != LM_WANT_READ && n != LM_WANT_WRITE)
@@ -303,7 +310,19 @@ void lm_conn_refused(lm_conn *c, const char *why)
     if (lm_loop_may_log_refused(c->loop))
         lm_info(LM_M_SRV_REFUSED, c->peer, why);
     c->logged = 1;
-    lm_conn_fail(c, why);
+    /* Not a hard close: the TLS library has just sent its alert, and a
+     * close with the client's bytes unread would make the kernel send a
+     * reset that can destroy the alert before the client reads it. So: our
+     * FIN, then drain until the client closes too (or the grace period
+     * ends), as any closing connection. */
+    c->reason = why;
+    c->broken = 1;
+    c->shut = 1;
+    c->tp_wants = 0;
+    lm_net_shutdown_write(c->sock);
+    c->state = CS_CLOSING;
+    c->t_active = lm_now_ms();
+    lm_conn_mark_dirty(c);
 }
 
 /* One poller event for this connection. */

@@ -16,6 +16,7 @@
 #include "lanmsg/transport.h"
 #include "platform/os.h"
 #include "platform/poller.h"
+#include "transport/hello.h"
 
 #define LM_READ_CHUNK 16384
 
@@ -44,7 +45,9 @@ struct lm_conn {
     int peer_done;  /* the peer closed or failed: nothing more to read */
     int heard;      /* the peer has sent something */
     int logged;     /* its end was logged already (a refused TLS client) */
+    int broken;     /* no usable transport (a failed handshake): closing drains raw bytes */
     lm_framer framer;
+    lm_hello *hello; /* CS_DETECT on a TLS server: the ClientHello front end */
     /* Output queue: one contiguous buffer, consumed from out_head. While a
      * TLS write waits to be retried the pending bytes stay at the head: the
      * buffer may move (realloc, compaction), but their content and order

@@ -134,9 +134,9 @@ static void check_timers(lm_loop *l, uint64_t now)
 
     for (c = l->head; c; c = c->next) {
         const char *why = NULL;
-        if (c->state == CS_DETECT && cfg->allow_plain && now - c->t_start > DETECT_SILENCE_MS) {
-            lm_accept_silent_as_plain(c);
-        } else if (c->state == CS_DETECT || c->state == CS_HANDSHAKE) {
+        if (c->state == CS_DETECT && cfg->allow_plain && now - c->t_start > DETECT_SILENCE_MS)
+            lm_accept_silent_as_plain(c); /* may stay CS_DETECT: a TLS record has begun */
+        if (c->state == CS_DETECT || c->state == CS_HANDSHAKE) {
             if (cfg->handshake_timeout_ms > 0 &&
                 now - c->t_start > (uint64_t)cfg->handshake_timeout_ms)
                 lm_conn_refused(c, lm_tr(LM_M_REASON_HS_TIMEOUT));

@@ -244,6 +244,23 @@ static inline int lm_compat_keylog_cb(void *p, const unsigned char *ms, const un
  * mbedtls_ssl_set_hostname against iPAddress SANs, and 3.6.3 and later
  * refuse to verify at all without a host name, so there the library does it. */
 #define LM_COMPAT_LIB_MATCHES_IP_SAN LM_MBEDTLS_3
+
+/* The description of the fatal alert a read or handshake just reported
+ * (MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE): neither version has an accessor,
+ * and the record is still in the input buffer. -1 when there is none. */
+static inline int lm_compat_last_alert(const mbedtls_ssl_context *ssl)
+{
+#if LM_MBEDTLS_3
+    const unsigned char *m = ssl->MBEDTLS_PRIVATE(in_msg);
+    if (!m || ssl->MBEDTLS_PRIVATE(in_msgtype) != MBEDTLS_SSL_MSG_ALERT)
+        return -1;
+#else
+    const unsigned char *m = ssl->in_msg;
+    if (!m || ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT)
+        return -1;
+#endif
+    return m[1];
+}
 #endif /* LM_TLS_BACKEND */
 
 /* ==== section: certificate generation ==== */

@@ -1,7 +1,9 @@
-"""The server's default log (no -v) explains each TLS client it turns away:
-its address and the cause, on one line, once; a flood of them is
-rate-limited with a count of what was not shown; an accepted mutual-TLS
-session shows the certificate's name."""
+"""Refusals explained on both sides. The server's default log (no -v)
+explains each TLS client it turns away: its address and the cause, on one
+line, once; a flood of them is rate-limited with a count of what was not
+shown; an accepted mutual-TLS session shows the certificate's name. The
+refused client gets one line with the cause, never "Broken pipe" and never
+the TLS library's own text, on TLS 1.2 and 1.3."""
 import re
 import socket
 import time
@@ -33,6 +35,25 @@ with Server(*certs.server_args(), "--require-client-cert") as s:
     check(len(ports) == 2 and len(set(ports)) == 2, "each refusal is one line", out)
     check(not any(re.search(r"127\.0\.0\.1:%s\b.*127\.0\.0\.1:%s\b" % (p, p), out) for p in ports),
           "the line names the client once", out)
+
+# What the refused client hears, per TLS version.
+RAW = ("SSL - ", "X509 - ", "Broken pipe", "mbed")
+for ver in ("12", "13"):
+    with Server(*certs.server_args(), "--require-client-cert", "--tls-version", ver) as s:
+        r = client("--port", s.port, *certs.client_args())
+        check(r.returncode == 3 and "client certificate" in r.stderr and "--cert" in r.stderr
+              and r.stderr.count("\n") == 1 and not any(x in r.stderr for x in RAW),
+              "TLS 1.%s, no certificate: one line that asks for --cert and --key" % ver[1],
+              r.stderr)
+        r = client("--port", s.port, "--tls", "--ca", certs.path("ca.crt"),
+                   "--cert", other.path("bob.crt"), "--key", other.path("bob.key"))
+        check(r.returncode == 3 and "certificate" in r.stderr and r.stderr.count("\n") == 1
+              and not any(x in r.stderr for x in RAW) and ("bob.crt" in r.stderr or ver == "13"),
+              "TLS 1.%s, a certificate from another CA: one line on the refused certificate" % ver[1],
+              r.stderr)
+        if ver == "12":
+            check("does not trust the CA that signed" in r.stderr,
+                  "TLS 1.2: the alert is read: the server does not trust its CA", r.stderr)
 
 # A flood: 40 broken handshakes at once. At most 20 lines, then a count.
 with Server(*certs.server_args()) as s:
