@@ -374,33 +374,32 @@ static void start_probing(lm_mdns *m, uint64_t now, uint64_t delay)
     m->next_step = now + delay + rnd(m, 250);
 }
 
-/* "alice" -> "alice (2)", "alice (2)" -> "alice (3)", within 63 bytes and
- * without cutting a UTF-8 character in two. */
-static void next_name(lm_mdns *m)
+void lm_mdns_next_name(char *name, size_t len)
 {
     char base[64];
     unsigned n = 2;
-    size_t l = strlen(m->instance);
-    snprintf(base, sizeof base, "%s", m->instance);
+    snprintf(base, sizeof base, "%s", name);
+    size_t l = strlen(base);
     if (l > 4 && base[l - 1] == ')') {
         size_t i = l - 1;
         while (i > 0 && base[i - 1] >= '0' && base[i - 1] <= '9')
             i--;
-        if (i >= 2 && i < l - 1 && base[i - 1] == '(' && base[i - 2] == ' ' && i - 2 > 0) {
+        if (i >= 3 && i < l - 1 && base[i - 1] == '(' && base[i - 2] == ' ') {
             n = (unsigned)strtoul(base + i, NULL, 10) + 1;
             base[i - 2] = '\0';
         }
     }
     char suffix[16];
-    snprintf(suffix, sizeof suffix, " (%u)", n);
+    snprintf(suffix, sizeof suffix, " (%u)", n % 100000u);
     size_t keep = strlen(base);
-    if (keep + strlen(suffix) > 63) {
-        keep = 63 - strlen(suffix);
+    if (keep + strlen(suffix) > LM_DNS_LABEL_MAX) {
+        /* Cut before a whole UTF-8 character, never inside one. */
+        keep = LM_DNS_LABEL_MAX - strlen(suffix);
         while (keep > 0 && ((unsigned char)base[keep] & 0xc0) == 0x80)
             keep--;
     }
     base[keep] = '\0';
-    snprintf(m->instance, sizeof m->instance, "%s%s", base, suffix);
+    snprintf(name, len, "%s%s", base, suffix);
 }
 
 static void conflict(lm_mdns *m, uint64_t now)
@@ -411,7 +410,7 @@ static void conflict(lm_mdns *m, uint64_t now)
         m->conflicts = 0;
     }
     m->conflicts++;
-    next_name(m);
+    lm_mdns_next_name(m->instance, sizeof m->instance);
     if (build_records(m) != 0) { /* cannot happen: next_name keeps 63 bytes */
         m->state = LM_MDNS_IDLE;
         return;

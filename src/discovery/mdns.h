@@ -83,6 +83,9 @@ void lm_mdns_stop(lm_mdns *m);
 int lm_mdns_state(const lm_mdns *m);
 /* The instance name in use: the one given, or "name (2)"... after a conflict. */
 const char *lm_mdns_instance(const lm_mdns *m);
+/* The name to try after a conflict: "alice" -> "alice (2)", "alice (2)" ->
+ * "alice (3)", kept within 63 bytes without splitting a UTF-8 character. */
+void lm_mdns_next_name(char *name, size_t len);
 /* Instances found so far that have an SRV record; returns the count. */
 int lm_mdns_results(const lm_mdns *m, lm_mdns_found *out, int max);
 
