@@ -15,7 +15,8 @@ shift || true
 # Build tools, mbedTLS, and the real peers the tests talk to.
 packages=(build-essential cmake pkg-config libmbedtls-dev python3 openssl
           gnutls-bin socat netcat-openbsd ncat sslscan testssl.sh clang
-          libclang-rt-14-dev valgrind iproute2 procps util-linux)
+          libclang-rt-14-dev valgrind iproute2 procps util-linux
+          libavahi-client-dev python3-zeroconf avahi-daemon avahi-utils dbus)
 
 missing=()
 for p in "${packages[@]}"; do
