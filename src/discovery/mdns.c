@@ -16,13 +16,12 @@
  *    defending against a probe), answers QU questions by unicast (§5.4) and
  *    queries from ports other than 5353 the legacy-unicast way (§6.7);
  *  - says goodbye with TTL 0 when stopped (§10.1).
- * The browser asks for the PTR, again after 1, 2, 4... s (§5.2) with what
- * it already knows as known answers, and gathers PTR/SRV/TXT/A/AAAA from
- * every response it hears. Responses from ports other than 5353 are
- * ignored (§11). Not done: several interfaces with different addresses
+ * The browser is in mdns_browse.c. Responses from ports other than 5353
+ * are ignored (§11). Not done: several interfaces with different addresses
  * (the same A/AAAA set is given on every interface), the §11 source-address
  * check, and re-reading the interfaces when the network changes. */
 #include "mdns.h"
+#include "mdns_int.h"
 #include "mdns_wire.h"
 #include "../platform/mcast.h"
 
@@ -32,72 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TTL_HOST       120  /* SRV, A, AAAA: §10 */
-#define TTL_OTHER      4500 /* PTR, TXT */
-#define MAX_ADDRS      8    /* per family, announced */
-#define MAX_REC        (4 + 2 * MAX_ADDRS)
-#define MAX_HOSTS      32   /* address records a browser keeps */
-#define MAX_QUERIES    8    /* browse queries per lm_mdns_browse */
-#define RX_MAX         9000 /* the largest mDNS message (§17) */
-#define TX_MAX         1460 /* fits one Ethernet frame over IPv4 or IPv6 */
-#define READS_PER_CALL 16
-
-enum { R_PTR = 0, R_ENUM = 1, R_SRV = 2, R_TXT = 3, R_ADDR = 4 };
-
-typedef struct found {
-    lm_mdns_found pub;
-    lm_dns_name name; /* instance.service.local */
-    lm_dns_name host;
-    int have_srv, have_txt;
-    uint32_t ptr_ttl;
-    uint64_t ptr_seen;
-} found;
-
-typedef struct hostaddr {
-    lm_dns_name name;
-    int v6;
-    uint8_t a[16];
-} hostaddr;
-
-struct lm_mdns {
-    lm_sock sock[2]; /* IPv4, IPv6 (LM_SOCK_INVALID when absent) */
-    int no_sockets;
-    uint32_t rng;
-
-    /* ---- responder ---- */
-    int state;
-    int step; /* probes or announcements sent in this state */
-    uint64_t next_step;
-    char base[64], instance[64];
-    int conflicts;
-    uint64_t conflict_window;
-    uint16_t port;
-    uint8_t txt[LM_MDNS_TXT_MAX];
-    size_t txtlen;
-    lm_dns_name n_service, n_enum, n_instance, n_host;
-    lm_dns_rr rec[MAX_REC];
-    int nrec;
-    uint64_t last_mcast[MAX_REC];
-    uint32_t pending, pending_add; /* a delayed multicast answer (§6) */
-    int pending_nsec_an, pending_nsec_ar;
-    uint64_t pending_at;
-
-    /* ---- browser ---- */
-    int browsing;
-    lm_dns_name b_service, b_instance; /* b_instance.len 0: every instance */
-    int queries;
-    uint64_t next_query, query_gap;
-    found found[LM_MDNS_MAX_FOUND];
-    int nfound;
-    hostaddr hosts[MAX_HOSTS];
-    int nhosts;
-
-    lm_dns_msg msg;
-    uint8_t rx[RX_MAX];
-    uint8_t tx[TX_MAX];
-};
-
-static uint32_t rnd(lm_mdns *m, uint32_t below)
+uint32_t lm_mdns__rnd(lm_mdns *m, uint32_t below)
 {
     /* xorshift32: jitter only, nothing secret depends on it. */
     uint32_t x = m->rng;
@@ -169,7 +103,7 @@ const char *lm_mdns_instance(const lm_mdns *m)
  * Sending
  * ==================================================================== */
 
-static void send_packet(lm_mdns *m, size_t len, const lm_mcast_peer *to)
+void lm_mdns__send(lm_mdns *m, size_t len, const lm_mcast_peer *to)
 {
     if (m->no_sockets || len <= LM_DNS_HEADER_LEN)
         return;
@@ -339,7 +273,7 @@ static void multicast_records(lm_mdns *m, uint32_t ans, uint32_t add, int nsec_a
     for (int i = 0; i < m->nrec; i++)
         if ((ans | add) & (1u << i))
             m->last_mcast[i] = now ? now : 1;
-    send_packet(m, len, NULL);
+    lm_mdns__send(m, len, NULL);
 }
 
 static uint32_t all_records(const lm_mdns *m)
@@ -362,7 +296,7 @@ static void send_probe(lm_mdns *m)
     lm_dns_build_question(&b, &q);
     lm_dns_build_rr(&b, LM_DNS_NS, &m->rec[R_SRV]);
     lm_dns_build_rr(&b, LM_DNS_NS, &m->rec[R_TXT]);
-    send_packet(m, lm_dns_build_finish(&b), NULL);
+    lm_mdns__send(m, lm_dns_build_finish(&b), NULL);
 }
 
 static void start_probing(lm_mdns *m, uint64_t now, uint64_t delay)
@@ -371,7 +305,7 @@ static void start_probing(lm_mdns *m, uint64_t now, uint64_t delay)
     m->step = 0;
     m->pending = m->pending_add = 0;
     m->pending_nsec_an = m->pending_nsec_ar = 0;
-    m->next_step = now + delay + rnd(m, 250);
+    m->next_step = now + delay + lm_mdns__rnd(m, 250);
 }
 
 void lm_mdns_next_name(char *name, size_t len)
@@ -656,13 +590,13 @@ static void handle_query(lm_mdns *m, const lm_dns_msg *q, const lm_mcast_peer *f
         for (int i = 0; i < q->nq; i++)
             lm_dns_build_question(&b, &q->q[i]);
         size_t len = build_response(m, &b, ans_m | ans_u, add, nsec_an, nsec_ar, 10, 0);
-        send_packet(m, len, from);
+        lm_mdns__send(m, len, from);
         return;
     }
     if (ans_u) {
         lm_dns_builder b;
         lm_dns_build_init(&b, m->tx, sizeof m->tx, 0, LM_DNS_FLAG_RESPONSE | LM_DNS_FLAG_AA);
-        send_packet(m, build_response(m, &b, ans_u, add, 0, nsec_ar, 0, 0), from);
+        lm_mdns__send(m, build_response(m, &b, ans_u, add, 0, nsec_ar, 0, 0), from);
         if (!ans_m && !nsec_an)
             return;
     }
@@ -675,9 +609,9 @@ static void handle_query(lm_mdns *m, const lm_dns_msg *q, const lm_mcast_peer *f
      * rest of its known answers (§7.2). Unique records go at once. */
     uint64_t delay = 0;
     if (ans_m & ((1u << R_PTR) | (1u << R_ENUM)))
-        delay = 20 + rnd(m, 101);
+        delay = 20 + lm_mdns__rnd(m, 101);
     if (q->flags & LM_DNS_FLAG_TC)
-        delay = 400 + rnd(m, 101);
+        delay = 400 + lm_mdns__rnd(m, 101);
     if (delay == 0) {
         multicast_records(m, ans_m, add, nsec_an, nsec_ar, now, 1000, 0);
         return;
@@ -691,7 +625,7 @@ static void handle_query(lm_mdns *m, const lm_dns_msg *q, const lm_mcast_peer *f
 }
 
 /* ======================================================================
- * Hearing responses: conflicts, and what the browser gathers
+ * Hearing responses: conflicts (what the browser gathers is in mdns_browse.c)
  * ==================================================================== */
 
 static void check_conflict(lm_mdns *m, const lm_dns_msg *r, uint64_t now)
@@ -717,178 +651,6 @@ static void check_conflict(lm_mdns *m, const lm_dns_msg *r, uint64_t now)
     }
 }
 
-static found *find_instance(lm_mdns *m, const lm_dns_name *n, int create, uint64_t now)
-{
-    for (int i = 0; i < m->nfound; i++)
-        if (lm_dns_name_equal(&m->found[i].name, n))
-            return &m->found[i];
-    if (!create || m->nfound == LM_MDNS_MAX_FOUND)
-        return NULL;
-    found *f = &m->found[m->nfound++];
-    memset(f, 0, sizeof *f);
-    f->name = *n;
-    f->ptr_seen = now;
-    lm_dns_name_child_of(n, &m->b_service, f->pub.instance, sizeof f->pub.instance);
-    return f;
-}
-
-static void drop_instance(lm_mdns *m, found *f)
-{
-    size_t i = (size_t)(f - m->found);
-    memmove(&m->found[i], &m->found[i + 1], (size_t)(m->nfound - 1 - (int)i) * sizeof *f);
-    m->nfound--;
-}
-
-static void gather(lm_mdns *m, const lm_dns_msg *r, uint64_t now)
-{
-    for (int i = 0; i < r->nrr; i++) {
-        const lm_dns_rr *rr = &r->rr[i];
-        if (rr->cls != LM_DNS_CLASS_IN)
-            continue;
-        if (rr->type == LM_DNS_PTR && lm_dns_name_equal(&rr->name, &m->b_service)) {
-            if (!lm_dns_name_child_of(&rr->target, &m->b_service, NULL, 0))
-                continue;
-            if (m->b_instance.len && !lm_dns_name_equal(&rr->target, &m->b_instance))
-                continue;
-            found *f = find_instance(m, &rr->target, rr->ttl != 0, now);
-            if (f && rr->ttl == 0) {
-                drop_instance(m, f); /* goodbye */
-            } else if (f) {
-                f->ptr_ttl = rr->ttl;
-                f->ptr_seen = now;
-            }
-        } else if (rr->type == LM_DNS_SRV || rr->type == LM_DNS_TXT) {
-            if (!lm_dns_name_child_of(&rr->name, &m->b_service, NULL, 0))
-                continue;
-            if (m->b_instance.len && !lm_dns_name_equal(&rr->name, &m->b_instance))
-                continue;
-            /* An SRV/TXT without a PTR seen yet still names an instance:
-             * a lookup of one instance asks for its SRV directly. */
-            found *f = find_instance(m, &rr->name, rr->ttl != 0, now);
-            if (!f)
-                continue;
-            if (rr->ttl == 0) {
-                drop_instance(m, f);
-            } else if (rr->type == LM_DNS_SRV) {
-                f->have_srv = 1;
-                f->host = rr->target;
-                f->pub.port = rr->srv_port;
-                lm_dns_name_text(&rr->target, f->pub.host, sizeof f->pub.host);
-            } else {
-                size_t l = rr->rdlen < sizeof f->pub.txt ? rr->rdlen : sizeof f->pub.txt;
-                memcpy(f->pub.txt, rr->rdata, l);
-                f->pub.txtlen = (uint16_t)l;
-                f->have_txt = 1;
-            }
-        } else if (rr->type == LM_DNS_A || rr->type == LM_DNS_AAAA) {
-            int v6 = rr->type == LM_DNS_AAAA, known = 0;
-            for (int k = 0; k < m->nhosts; k++)
-                if (m->hosts[k].v6 == v6 && lm_dns_name_equal(&m->hosts[k].name, &rr->name) &&
-                    memcmp(m->hosts[k].a, rr->addr, v6 ? 16 : 4) == 0)
-                    known = 1;
-            if (!known && rr->ttl != 0 && m->nhosts < MAX_HOSTS) {
-                hostaddr *h = &m->hosts[m->nhosts++];
-                h->name = rr->name;
-                h->v6 = v6;
-                memcpy(h->a, rr->addr, 16);
-            }
-        }
-    }
-}
-
-/* ======================================================================
- * Browsing
- * ==================================================================== */
-
-int lm_mdns_browse(lm_mdns *m, const char *service, const char *instance, uint64_t now)
-{
-    char svc[128];
-    snprintf(svc, sizeof svc, "%s.local", service);
-    if (lm_dns_name_make(&m->b_service, NULL, svc) != 0)
-        return -1;
-    m->b_instance.len = 0;
-    if (instance && *instance) {
-        lm_dns_name inst;
-        if (lm_dns_name_make(&inst, instance, NULL) != 0 ||
-            (size_t)inst.len - 1 + m->b_service.len > LM_DNS_NAME_MAX)
-            return -1;
-        memcpy(m->b_instance.b, inst.b, inst.len - 1u);
-        memcpy(m->b_instance.b + inst.len - 1, m->b_service.b, m->b_service.len);
-        m->b_instance.len = (uint8_t)(inst.len - 1 + m->b_service.len);
-    }
-    m->browsing = 1;
-    m->queries = 0;
-    m->query_gap = 1000;
-    m->next_query = now + rnd(m, 120) + 20; /* §5.2: 20-120 ms before the first */
-    return 0;
-}
-
-static void send_query(lm_mdns *m, uint64_t now)
-{
-    lm_dns_builder b;
-    lm_dns_build_init(&b, m->tx, sizeof m->tx, 0, 0);
-    lm_dns_question q = {.name = m->b_service, .type = LM_DNS_PTR, .cls = LM_DNS_CLASS_IN};
-    lm_dns_build_question(&b, &q);
-    if (m->b_instance.len) {
-        q.name = m->b_instance;
-        q.type = LM_DNS_SRV;
-        lm_dns_build_question(&b, &q);
-        q.type = LM_DNS_TXT;
-        lm_dns_build_question(&b, &q);
-    }
-    /* Ask again for what a found instance still lacks. */
-    for (int i = 0; i < m->nfound; i++) {
-        found *f = &m->found[i];
-        if (!f->have_srv || !f->have_txt) {
-            q.name = f->name;
-            q.type = LM_DNS_ANY;
-            lm_dns_build_question(&b, &q);
-        } else {
-            int has_addr = 0;
-            for (int k = 0; k < m->nhosts; k++)
-                has_addr |= lm_dns_name_equal(&m->hosts[k].name, &f->host);
-            if (!has_addr) {
-                q.name = f->host;
-                q.type = LM_DNS_ANY;
-                lm_dns_build_question(&b, &q);
-            }
-        }
-    }
-    /* Known answers (§7.1): PTRs with more than half their TTL left. */
-    for (int i = 0; i < m->nfound; i++) {
-        found *f = &m->found[i];
-        uint64_t age = (now - f->ptr_seen) / 1000;
-        if (!f->ptr_ttl || age * 2 >= f->ptr_ttl)
-            continue;
-        lm_dns_rr r;
-        rec_init(&r, &m->b_service, LM_DNS_PTR, f->ptr_ttl - (uint32_t)age, 0);
-        r.target = f->name;
-        lm_dns_build_rr(&b, LM_DNS_AN, &r);
-    }
-    send_packet(m, lm_dns_build_finish(&b), NULL);
-}
-
-int lm_mdns_results(const lm_mdns *m, lm_mdns_found *out, int max)
-{
-    int n = 0;
-    for (int i = 0; i < m->nfound && n < max; i++) {
-        const found *f = &m->found[i];
-        if (!f->have_srv)
-            continue;
-        out[n] = f->pub;
-        out[n].naddr = 0;
-        for (int k = 0; k < m->nhosts && out[n].naddr < LM_MDNS_MAX_ADDRS; k++) {
-            if (!lm_dns_name_equal(&m->hosts[k].name, &f->host))
-                continue;
-            out[n].addr[out[n].naddr].v6 = m->hosts[k].v6;
-            memcpy(out[n].addr[out[n].naddr].b, m->hosts[k].a, 16);
-            out[n].naddr++;
-        }
-        n++;
-    }
-    return n;
-}
-
 /* ======================================================================
  * The loop's entry points
  * ==================================================================== */
@@ -908,7 +670,7 @@ void lm_mdns_handle_packet(lm_mdns *m, const uint8_t *pkt, size_t len, int v6,
             return; /* §11, §18.11 */
         check_conflict(m, msg, now);
         if (m->browsing)
-            gather(m, msg, now);
+            lm_mdns__gather(m, msg, now);
         return;
     }
     handle_query(m, msg, &from, now);
@@ -950,7 +712,7 @@ void lm_mdns_on_timer(lm_mdns *m, uint64_t now)
         m->pending_nsec_an = m->pending_nsec_ar = 0;
     }
     if (m->browsing && m->queries < MAX_QUERIES && now >= m->next_query) {
-        send_query(m, now);
+        lm_mdns__send_query(m, now);
         m->queries++;
         m->next_query = now + m->query_gap;
         m->query_gap *= 2; /* §5.2: 1 s, 2 s, 4 s... */
