@@ -15,6 +15,7 @@ goodbye vs a 75-minute TTL), not fast from slow.
 
 Run by /usr/bin/python3: Debian's python3-zeroconf is installed for it, not
 for a pyenv python3 that may come first on PATH."""
+import atexit
 import os
 import selectors
 import shutil
@@ -30,6 +31,19 @@ SKIP = 77
 TOOL = os.environ.get("MDNS_TOOL", "")
 SVC = "_lanmsg._tcp.local."
 NS_FLAG = "LANMSG_IN_NETNS"
+CHILDREN = []  # every process started here, ended at exit whatever happened
+
+
+@atexit.register
+def end_children():
+    for p in reversed(CHILDREN):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 def fail(msg):
@@ -87,6 +101,7 @@ class Announcer:
         self.p = subprocess.Popen([TOOL, "announce", name, str(port)] + list(extra),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   env=env)
+        CHILDREN.append(self.p)
         self.sel = selectors.DefaultSelector()
         self.sel.register(self.p.stdout, selectors.EVENT_READ)
 
@@ -370,6 +385,7 @@ def test_avahi():
           % err.strip())
     setup_lo()
     tmp = tempfile.mkdtemp(prefix="lanmsg-avahi-")
+    atexit.register(shutil.rmtree, tmp, True)  # runs after end_children
     # A private /run/avahi-daemon: its pid file and socket, in our mount
     # namespace only, so a daemon of the host (or of a parallel test) is
     # neither seen nor disturbed.
@@ -382,85 +398,75 @@ def test_avahi():
         f.write(AVAHI_CONF)
     env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + bus)
     env.pop("LANMSG_DISCOVERY", None)
-    procs = []
+    procs = CHILDREN
+    dbus = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file",
+                             os.path.join(tmp, "dbus.conf")], env=env)
+    procs.append(dbus)
+    check(wait_for(lambda: os.path.exists(bus), 10), "private system bus is up")
+    log = open(os.path.join(tmp, "avahi.log"), "w")
+    avahi = subprocess.Popen(["avahi-daemon", "--no-drop-root", "--no-chroot",
+                              "--no-rlimits", "--no-proc-title", "-f",
+                              os.path.join(tmp, "avahi.conf")], env=env, stdout=log,
+                             stderr=subprocess.STDOUT)
+    procs.append(avahi)
+    up = wait_for(lambda: "Server startup complete" in open(log.name).read(), 15)
+    if not up:
+        print(open(log.name).read())
+    check(up, "avahi-daemon runs on lo in the namespace")
+
+    # (f1) announcing through the daemon: avahi-browse and zeroconf see it.
+    a = Announcer("via avahi", 6000, "--tls", "--fp", "FP-1", env=env)
+    check(a.announced() == "announced via avahi via avahi", "auto picks avahi-daemon")
+    rows = wait_for(lambda: avahi_browse(env).get("via avahi"), 10)
+    check(rows is not None and rows[8] == "6000" and '"tls=1"' in rows[9]
+          and '"fp=FP-1"' in rows[9], "avahi-browse -r sees it with port and TXT: %r" % rows)
     try:
-        dbus = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file",
-                                 os.path.join(tmp, "dbus.conf")], env=env)
-        procs.append(dbus)
-        check(wait_for(lambda: os.path.exists(bus), 10), "private system bus is up")
-        log = open(os.path.join(tmp, "avahi.log"), "w")
-        avahi = subprocess.Popen(["avahi-daemon", "--no-drop-root", "--no-chroot",
-                                  "--no-rlimits", "--no-proc-title", "-f",
-                                  os.path.join(tmp, "avahi.conf")], env=env, stdout=log,
-                                 stderr=subprocess.STDOUT)
-        procs.append(avahi)
-        up = wait_for(lambda: "Server startup complete" in open(log.name).read(), 15)
-        if not up:
-            print(open(log.name).read())
-        check(up, "avahi-daemon runs on lo in the namespace")
+        import zeroconf  # noqa: F401
+        info = zc_info("via avahi")
+        check(info is not None and info.port == 6000, "zeroconf sees it too (on the wire)")
+    except ImportError:
+        print("note: python3-zeroconf missing, wire check skipped")
 
-        # (f1) announcing through the daemon: avahi-browse and zeroconf see it.
-        a = Announcer("via avahi", 6000, "--tls", "--fp", "FP-1", env=env)
-        check(a.announced() == "announced via avahi via avahi", "auto picks avahi-daemon")
-        rows = wait_for(lambda: avahi_browse(env).get("via avahi"), 10)
-        check(rows is not None and rows[8] == "6000" and '"tls=1"' in rows[9]
-              and '"fp=FP-1"' in rows[9], "avahi-browse -r sees it with port and TXT: %r" % rows)
-        try:
-            import zeroconf  # noqa: F401
-            info = zc_info("via avahi")
-            check(info is not None and info.port == 6000, "zeroconf sees it too (on the wire)")
-        except ImportError:
-            print("note: python3-zeroconf missing, wire check skipped")
+    # (f2) a name the daemon already holds: ours becomes "name (2)".
+    pub = subprocess.Popen(["avahi-publish", "-s", "pub peer", "_lanmsg._tcp", "4243",
+                            "tls=0", "fp=PP"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    procs.append(pub)
+    check(wait_for(lambda: avahi_browse(env).get("pub peer"), 10) is not None,
+          "avahi-publish registered 'pub peer'")
+    c = Announcer("pub peer", 6001, env=env)
+    check(c.announced() == "announced pub peer (2) via avahi",
+          "a taken name is renamed 'pub peer (2)' through Avahi too")
 
-        # (f2) a name the daemon already holds: ours becomes "name (2)".
-        pub = subprocess.Popen(["avahi-publish", "-s", "pub peer", "_lanmsg._tcp", "4243",
-                                "tls=0", "fp=PP"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        procs.append(pub)
-        check(wait_for(lambda: avahi_browse(env).get("pub peer"), 10) is not None,
-              "avahi-publish registered 'pub peer'")
-        c = Announcer("pub peer", 6001, env=env)
-        check(c.announced() == "announced pub peer (2) via avahi",
-              "a taken name is renamed 'pub peer (2)' through Avahi too")
+    # (f3) browsing through the daemon finds avahi-publish's service...
+    rc, out, err = tool("browse", "3000", env=env)
+    check("pub peer  127.0.0.1:4243  plain  fp=PP" in out.splitlines(),
+          "our browser (through Avahi) lists avahi-publish's service: %r" % out)
+    rc, out, err = tool("resolve", "via avahi", "3000", env=env)
+    check(out.strip() == "found via avahi  127.0.0.1:6000  TLS  fp=FP-1",
+          "resolve through Avahi: %r %r" % (out, err))
+    # ...and so does the built-in browser, sharing port 5353 with the daemon.
+    benv = dict(env, LANMSG_DISCOVERY="builtin")
+    rc, out, err = tool("browse", "3000", env=benv)
+    check("pub peer  127.0.0.1:4243  plain  fp=PP" in out.splitlines(),
+          "the built-in browser beside avahi-daemon lists it too: %r %r" % (out, err))
 
-        # (f3) browsing through the daemon finds avahi-publish's service...
-        rc, out, err = tool("browse", "3000", env=env)
-        check("pub peer  127.0.0.1:4243  plain  fp=PP" in out.splitlines(),
-              "our browser (through Avahi) lists avahi-publish's service: %r" % out)
-        rc, out, err = tool("resolve", "via avahi", "3000", env=env)
-        check(out.strip() == "found via avahi  127.0.0.1:6000  TLS  fp=FP-1",
-              "resolve through Avahi: %r %r" % (out, err))
-        # ...and so does the built-in browser, sharing port 5353 with the daemon.
-        benv = dict(env, LANMSG_DISCOVERY="builtin")
-        rc, out, err = tool("browse", "3000", env=benv)
-        check("pub peer  127.0.0.1:4243  plain  fp=PP" in out.splitlines(),
-              "the built-in browser beside avahi-daemon lists it too: %r %r" % (out, err))
+    # (f4) the built-in responder beside the daemon: avahi-browse sees it.
+    d = Announcer("builtin beside", 6002, "--backend", "builtin", env=env)
+    check(d.announced() == "announced builtin beside via built-in",
+          "the built-in responder runs beside avahi-daemon")
+    rows = wait_for(lambda: avahi_browse(env).get("builtin beside"), 10)
+    check(rows is not None and rows[8] == "6002", "avahi-browse sees the built-in responder")
+    rc, out, err = d.stop()
+    gone = wait_for(lambda: "builtin beside" not in avahi_browse(env), 10)
+    check(gone, "avahi drops the built-in responder's service after its goodbye")
 
-        # (f4) the built-in responder beside the daemon: avahi-browse sees it.
-        d = Announcer("builtin beside", 6002, "--backend", "builtin", env=env)
-        check(d.announced() == "announced builtin beside via built-in",
-              "the built-in responder runs beside avahi-daemon")
-        rows = wait_for(lambda: avahi_browse(env).get("builtin beside"), 10)
-        check(rows is not None and rows[8] == "6002", "avahi-browse sees the built-in responder")
-        rc, out, err = d.stop()
-        gone = wait_for(lambda: "builtin beside" not in avahi_browse(env), 10)
-        check(gone, "avahi drops the built-in responder's service after its goodbye")
-
-        # (f5) stopping the Avahi-backed announcer withdraws the service.
-        rc, out, err = a.stop()
-        check(rc == 0, "the avahi-backed announcer stops on SIGTERM")
-        gone = wait_for(lambda: "via avahi" not in avahi_browse(env), 10)
-        check(gone, "avahi-browse no longer lists it")
-        c.stop()
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+    # (f5) stopping the Avahi-backed announcer withdraws the service.
+    rc, out, err = a.stop()
+    check(rc == 0, "the avahi-backed announcer stops on SIGTERM")
+    gone = wait_for(lambda: "via avahi" not in avahi_browse(env), 10)
+    check(gone, "avahi-browse no longer lists it")
+    c.stop()
 
 
 def main():
