@@ -32,7 +32,6 @@
 #include <stdint.h>
 
 #include "lanmsg/net.h"
-#include "platform/poller.h"
 
 #define LM_DISC_MAX_WATCHES 8
 #define LM_DISC_NAME_MAX    64 /* an instance name: 63 bytes of UTF-8 */
@@ -56,7 +55,7 @@ typedef struct lm_disc_opts {
 
 typedef struct lm_disc_watch {
     lm_sock sock;
-    int events; /* LM_EV_READ | LM_EV_WRITE (platform/poller.h) */
+    int events; /* 1 read, 2 write: LM_EV_READ | LM_EV_WRITE (platform/poller.h) */
 } lm_disc_watch;
 
 typedef struct lm_disc lm_disc;

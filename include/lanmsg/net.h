@@ -38,7 +38,8 @@ int lm_net_accept(lm_sock ls, lm_sock *out, char *peer, size_t peerlen, char *er
 
 /* Resolve with getaddrinfo and connect to the first address that answers
  * (IPv4 or IPv6), waiting at most timeout_ms per address (<= 0: no limit).
- * The returned socket is blocking with TCP_NODELAY set. */
+ * The returned socket is blocking with TCP_NODELAY set. LM_OK, LM_ERR_NO_HOST
+ * when the name does not resolve, or LM_ERR. */
 int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *out, char *peer,
                    size_t peerlen, char *err, size_t errlen);
 

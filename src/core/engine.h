@@ -82,6 +82,10 @@ struct lm_loop {
     uint64_t refused_window;
     int refused_shown, refused_hidden;
     lm_thread *thread;
+    /* The configuration's hook (first loop only): the sockets registered
+     * for it; an event's udata points into this array. */
+    lm_watch hook_w[LM_HOOK_MAX_WATCHES];
+    int hook_n;
     char err[256]; /* why the loop failed */
     char scratch[LM_READ_CHUNK];
 };

@@ -160,6 +160,46 @@ static void check_timers(lm_loop *l, uint64_t now)
     }
 }
 
+/* ---- the hook: sockets and a timer served beside the connections ---- */
+
+static const lm_loop_hook *loop_hook(const lm_loop *l)
+{
+    return l == l->srv->loops[0] ? l->srv->cfg.hook : NULL;
+}
+
+static void hook_unwatch(lm_loop *l)
+{
+    for (int i = 0; i < l->hook_n; i++)
+        lm_poller_del(l->poller, l->hook_w[i].sock);
+    l->hook_n = 0;
+}
+
+/* Register what the hook wants watched now, replacing what it had. */
+static void hook_rewatch(lm_loop *l)
+{
+    const lm_loop_hook *h = loop_hook(l);
+    lm_watch w[LM_HOOK_MAX_WATCHES];
+    int n;
+
+    hook_unwatch(l);
+    if (!h)
+        return;
+    n = h->watches(h->ctx, w, LM_HOOK_MAX_WATCHES);
+    for (int i = 0; i < n && i < LM_HOOK_MAX_WATCHES; i++) {
+        l->hook_w[l->hook_n] = w[i];
+        if (lm_poller_add(l->poller, w[i].sock, w[i].events, &l->hook_w[l->hook_n]) == LM_OK)
+            l->hook_n++;
+    }
+}
+
+static lm_watch *hook_watch_of(lm_loop *l, void *udata)
+{
+    for (int i = 0; i < l->hook_n; i++)
+        if (udata == &l->hook_w[i])
+            return &l->hook_w[i];
+    return NULL;
+}
+
 /* One turn. A poller that fails marks the loop failed: it cannot serve. */
 static void loop_turn(lm_loop *l, int timeout_ms)
 {
@@ -169,6 +209,15 @@ static void loop_turn(lm_loop *l, int timeout_ms)
     lm_conn *c;
     uint64_t now;
 
+    const lm_loop_hook *hook = loop_hook(l);
+    int rewatch = 0;
+    lm_watch *hw;
+
+    if (hook) {
+        long t = hook->timeout_ms(hook->ctx);
+        if (t >= 0 && t < timeout_ms)
+            timeout_ms = (int)t;
+    }
     n = lm_poller_wait(l->poller, evs, EVENT_BATCH, again ? 0 : timeout_ms, l->err, sizeof l->err);
     if (n < 0) {
         l->failed = 1;
@@ -178,11 +227,17 @@ static void loop_turn(lm_loop *l, int timeout_ms)
         if (evs[i].udata == &lm_listener_tag) {
             if (!atomic_load(&srv->stopping))
                 lm_accept_clients(l);
+        } else if (hook && (hw = hook_watch_of(l, evs[i].udata)) != NULL) {
+            rewatch |= hook->on_event(hook->ctx, hw->sock, evs[i].events);
         } else {
             lm_conn_event(evs[i].udata, evs[i].events);
         }
         process_dirty(l);
     }
+    if (hook && hook->timeout_ms(hook->ctx) == 0)
+        rewatch |= hook->on_timer(hook->ctx);
+    if (rewatch)
+        hook_rewatch(l);
     lm_loop_settle(l);
     if (again)
         for (c = l->head; c; c = c->next)
@@ -217,6 +272,7 @@ static void loop_drain(lm_loop *l)
         lm_poller_del(l->poller, l->srv->listener);
         l->listening = 0;
     }
+    hook_unwatch(l); /* its owner stops it once the server has stopped */
     for (c = l->head; c; c = c->next) {
         if (c->state == CS_OPEN)
             lm_conn_close(c, lm_tr(LM_M_REASON_SHUTTING_DOWN));
@@ -238,6 +294,7 @@ void lm_loop_run(lm_loop *l)
 {
     lm_server *srv = l->srv;
 
+    hook_rewatch(l);
     while (!*srv->stop && !atomic_load(&srv->stopping) && !l->failed) {
         if (srv->reload && *srv->reload && l == srv->loops[0]) {
             char err[256];

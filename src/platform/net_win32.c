@@ -278,7 +278,7 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
     rc = resolve(host, port, &res);
     if (rc != 0) {
         lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_text(rc, os, sizeof os));
-        return LM_ERR;
+        return LM_ERR_NO_HOST;
     }
     for (ai = res; ai; ai = ai->ai_next) {
         k = new_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);

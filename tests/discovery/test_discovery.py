@@ -4,6 +4,9 @@
     test_discovery.py zeroconf   lanmsg's built-in responder and browser vs python3-zeroconf
     test_discovery.py avahi      the avahi-daemon backend, and the built-in one beside the daemon,
                                  vs avahi-browse / avahi-publish (and zeroconf)
+    test_discovery.py programs   the real lanmsg-server announces itself (--name, --no-announce,
+                                 not when bound to loopback), zeroconf sees it, and the real
+                                 lanmsg-client lists it (--discover) and reaches it by name
 
 The script re-executes itself under `unshare -n -m`: a new network namespace
 (only `lo`, with multicast switched on) and a mount namespace (a private
@@ -469,13 +472,80 @@ def test_avahi():
     c.stop()
 
 
+def start_server(*args):
+    """The real lanmsg-server; returns (process, port) once it listens."""
+    binary = os.path.join(os.environ["LANMSG_BIN"], "lanmsg-server")
+    p = subprocess.Popen([binary, "--port", "0", "--no-log-time"] + list(args),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, LANMSG_DISCOVERY="builtin", LANG="C"))
+    CHILDREN.append(p)
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ)
+    end = time.monotonic() + 10
+    port, lines = None, []
+    while time.monotonic() < end and port is None:
+        if sel.select(timeout=0.5):
+            line = p.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "listening on" in line:
+                port = int(line.split("listening on ")[1].split(" ")[0].rsplit(":", 1)[1])
+    return p, port, lines, sel
+
+
+def client(*args):
+    binary = os.path.join(os.environ["LANMSG_BIN"], "lanmsg-client")
+    return subprocess.run([binary] + list(args), capture_output=True, text=True, timeout=30,
+                          env=dict(os.environ, LANMSG_DISCOVERY="builtin", LANG="C"))
+
+
+def test_programs():
+    setup_lo()
+    srv, port, lines, sel = start_server("--host", "0.0.0.0", "--name", "test office")
+    check(port is not None, "lanmsg-server starts listening on 0.0.0.0")
+    end = time.monotonic() + 5
+    while time.monotonic() < end and not any("announcing" in l for l in lines):
+        if sel.select(timeout=0.5):
+            lines.append(srv.stdout.readline())
+    check(any('announcing "test office" on the LAN (_lanmsg._tcp' in l for l in lines),
+          "the server says it announces itself, and as what: %r" % lines)
+    info = zc_info("test office")
+    check(info is not None and info.port == port,
+          "python3-zeroconf sees the server's instance with its port")
+    txt = {k.decode(): (v.decode() if v else "") for k, v in info.properties.items()}
+    check(txt.get("tls") == "0" and txt.get("v"), "TXT says plain, and the version: %r" % txt)
+    r = client("--discover")
+    check(r.returncode == 0 and any(l.startswith("test office") and (":%d" % port) in l
+                                    and "plain" in l for l in r.stdout.splitlines()),
+          "lanmsg-client --discover lists it: %r %r" % (r.stdout, r.stderr))
+    r = client("--host", "test office", "-m", "by name")
+    check(r.returncode == 0 and "found on the LAN" in r.stdout and "Mensagem recebida" in r.stdout,
+          "lanmsg-client --host 'test office' finds and reaches it: %r %r" % (r.stdout, r.stderr))
+    r = client("--host", "nobody-here")
+    check(r.returncode == 1 and "announces it on the LAN" in r.stderr
+          and r.stderr.count("\n") == 1, "an unknown name: one line, exit 1: %r" % r.stderr)
+    srv.terminate()
+    srv.wait(10)
+    check(zc_info("test office", 1500) is None, "after SIGTERM the server is gone (goodbye)")
+    # Not announced: --no-announce, and a server bound to loopback only.
+    for args, what in ((["--host", "0.0.0.0", "--name", "quiet", "--no-announce"], "--no-announce"),
+                       (["--host", "127.0.0.1", "--name", "quiet"], "bound to 127.0.0.1")):
+        srv, port, lines, sel = start_server(*args)
+        check(zc_info("quiet", 2500) is None, "not announced: %s" % what)
+        srv.terminate()
+        srv.wait(10)
+
+
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in ("zeroconf", "avahi"):
-        print("usage: test_discovery.py zeroconf|avahi", file=sys.stderr)
+    if len(sys.argv) != 2 or sys.argv[1] not in ("zeroconf", "avahi", "programs"):
+        print("usage: test_discovery.py zeroconf|avahi|programs", file=sys.stderr)
         sys.exit(2)
     enter_namespace()
     if sys.argv[1] == "zeroconf":
         test_zeroconf()
+    elif sys.argv[1] == "programs":
+        test_programs()
     else:
         test_avahi()
     print("discovery.%s: all checks passed" % sys.argv[1])

@@ -10,8 +10,12 @@
 #include "lanmsg/framing.h"
 #include "lanmsg/tls.h"
 
+/* How long --discover and a --host looked up on the LAN listen. */
+#define LM_CLIENT_DISCOVER_MS 2000
+
 typedef struct lm_client_opts {
     const char *host, *port;
+    int port_given; /* --port was given: it wins over a port found on the LAN */
     int use_tls, fallback_plain;
     lm_tls_options tls;
     const char *servername;
@@ -32,6 +36,9 @@ typedef struct lm_client {
     lm_transport *tp;
     lm_sock sock; /* the connection's socket, closed by lm_client_close */
     int has_sock; /* sock is open (a zeroed lm_client has none) */
+    /* --host named a server found on the LAN (DNS-SD) rather than in DNS. */
+    int found;
+    char found_addr[48], found_port[8], found_name[256];
     char peer[LM_ADDR_MAX];
 } lm_client;
 

@@ -10,6 +10,7 @@
 
 #include "chat_client.h"
 #include "client.h"
+#include "lanmsg/discovery.h"
 #include "lanmsg/framing.h"
 #include "platform/os.h"
 #include "util/text.h"
@@ -17,6 +18,9 @@
 #include "options.h"
 
 #define DEFAULT_MESSAGE "Olá servidor!"
+
+/* --discover: list the servers announced on the LAN, and exit. */
+static int discover;
 
 /* --chat and --nick: the interactive chat client (chat_client.c). */
 static int chat_mode;
@@ -54,8 +58,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--host", &v)) {
             o->host = v;
         } else if (lm_arg_value(&a, "-p|--port", &v)) {
-            if (lm_arg_port(&a, "--port", v) == 0)
+            if (lm_arg_port(&a, "--port", v) == 0) {
                 o->port = v;
+                o->port_given = 1;
+            }
         } else if (lm_arg_flag(&a, "--tls")) {
             o->use_tls = 1;
         } else if (lm_arg_value(&a, "--ca", &v)) {
@@ -99,6 +105,8 @@ static int parse(lm_client_opts *o, int argc, char **argv)
             long n;
             if (lm_arg_int(&a, "--repeat", v, 1, 1000000, &n) == 0)
                 o->repeat = (int)n;
+        } else if (lm_arg_flag(&a, "--discover")) {
+            discover = 1;
         } else if (lm_arg_flag(&a, "--chat")) {
             chat_mode = 1;
         } else if (lm_arg_value(&a, "--nick", &v)) {
@@ -123,6 +131,32 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     return -1;
+}
+
+/* ======================================================================
+ * --discover
+ * ==================================================================== */
+
+/* One line per server heard within the wait, as lm_disc_format writes it:
+ * name, address:port, TLS or plain, fingerprint. */
+static int list_servers(void)
+{
+    static lm_disc_result r[32];
+    char err[512], line[512];
+    int n = lm_disc_browse(NULL, LM_CLIENT_DISCOVER_MS, r, 32, err, sizeof err);
+    if (n < 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_RUNTIME;
+    }
+    if (n == 0) {
+        lm_warn(LM_M_CLI_NONE_FOUND, LM_CLIENT_DISCOVER_MS / 1000);
+        return LM_EXIT_RUNTIME;
+    }
+    for (int i = 0; i < n; i++) {
+        lm_disc_format(&r[i], line, sizeof line);
+        printf("%s\n", line);
+    }
+    return LM_EXIT_OK;
 }
 
 /* ======================================================================
@@ -298,6 +332,11 @@ int main(int argc, char **argv)
     if (lm_net_init(err, sizeof err) != LM_OK) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
+    }
+    if (discover) {
+        rc = list_servers();
+        lm_net_cleanup();
+        return rc;
     }
     if (chat_mode) {
         /* Chat: Ctrl-C leaves cleanly (close_notify, exit 0). */

@@ -11,6 +11,7 @@
 #include "lanmsg/server.h"
 #include "platform/os.h"
 #include "util/text.h"
+#include "announce.h"
 #include "keypass.h"
 #include "options.h"
 
@@ -23,6 +24,8 @@ typedef struct server_opts {
     const char *framing;
     const char *tls_flag; /* the first TLS-only flag given, to refuse it without --tls */
     const char *key_pass_file;
+    const char *name; /* --name: the instance name announced on the LAN */
+    int no_announce;
     int log_time; /* -1: as lm_log_time_default says */
     int log_json;
 } server_opts;
@@ -125,6 +128,10 @@ static int parse(server_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--cipher", &v)) {
             o->tls.cipher = v;
             tls_only(o, "--cipher");
+        } else if (lm_arg_value(&a, "--name", &v)) {
+            o->name = v;
+        } else if (lm_arg_flag(&a, "--no-announce")) {
+            o->no_announce = 1;
         } else if (lm_arg_flag(&a, "--log-time|--no-log-time")) {
             o->log_time = strcmp(a.argv[a.i], "--log-time") == 0;
             log_style(o);
@@ -150,6 +157,7 @@ int main(int argc, char **argv)
     static volatile sig_atomic_t stop, reload;
     server_opts o;
     lm_server *srv;
+    static server_announce announce;
     char err[512], pass[256];
     int rc, code;
 
@@ -206,6 +214,8 @@ int main(int argc, char **argv)
             return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
         }
     }
+    server_announce_init(&announce);
+    o.cfg.hook = &announce.hook;
     srv = lm_server_new(&o.cfg, err, sizeof err, &code);
     if (!srv) {
         lm_warn(LM_M_PASSTHROUGH, err);
@@ -221,9 +231,14 @@ int main(int argc, char **argv)
         lm_info(LM_M_SRV_LISTENING, lm_server_address(srv), lm_tr(LM_M_WORD_PLAIN));
     if (o.cfg.allow_plain)
         lm_warn(LM_M_SRV_PLAIN_ALLOWED);
+    if (server_announce_wanted(o.cfg.host, o.no_announce)) {
+        lm_disc_opts d = {.name = o.name, .port = (uint16_t)lm_server_port(srv), .tls = o.use_tls};
+        server_announce_start(&announce, &d);
+    }
     rc = lm_server_run(srv, &stop, &reload, err, sizeof err);
     if (rc != LM_OK)
         lm_warn(LM_M_PASSTHROUGH, err);
+    server_announce_stop(&announce);
     lm_info(LM_M_SRV_STOPPED);
     lm_server_free(srv);
     lm_tls_config_free(o.cfg.tls);
