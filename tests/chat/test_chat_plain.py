@@ -47,9 +47,9 @@ with Server("--service", "chat") as s:
     check(r.wait_for(r"^error: the name Ben is taken"), "names are unique whatever the case")
     r.send("x" * 70000 + "\n")
     check(r.wait_for(r"^error: message too long"), "an over-long line is refused by the engine")
-    r.send("\x1b[31mred\n")
-    check(b.wait_for(r"^<guest-\d+> \\x1b\[31mred$") is not None,
-          "the client escapes control characters on the terminal", b.output()[-300:])
+    r.send("\x1b[31mred\x1b[0m \x07text\n")
+    check(b.wait_for(r"^<guest-\d+> red text$") is not None,
+          "terminal controls from a raw client never reach the others", b.output()[-300:])
     r.close()
     check(a.wait_for(r"^\* guest-\d+ left$") is not None, "a raw client's leave is announced")
     check(s.wait_for(r"\[chat\] guest-\d+ \(127\.0\.0\.1:\d+\) left") is not None, "the server logs the leave")
