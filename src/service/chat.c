@@ -594,7 +594,7 @@ static chat_user *cert_user(chat_state *st, chat_sess *s, const char *cn)
     if (o && o->cert && strcmp(o->name, name) != 0) {
         /* Same name without regard to case, not the same name: another
          * identity, which would be impossible to tell apart on screen. */
-        put(st, 0, LM_M_CHATW_ERR_CERT_CLASH, o->name, name);
+        put(st, 0, LM_M_CHATW_ERR_CERT_CLASH, name, o->name);
         send_sess(st, s, 1);
         lm_info(LM_M_CHAT_CERT_CLASH, lm_conn_peer(s->c), esc(e1, sizeof e1, name, strlen(name)),
                 esc(e2, sizeof e2, o->name, strlen(o->name)));

@@ -114,6 +114,61 @@ static char *ed_prompt(EditLine *el)
     return (char *)(in ? in->prompt : "");
 }
 
+/* Bound to the function keys nothing else uses: without a binding, libedit
+ * would stop matching a key's escape sequence halfway and insert the rest
+ * as text (F5 would type "~"). */
+static unsigned char ed_ignore(EditLine *el, int ch)
+{
+    (void)el;
+    (void)ch;
+    return CC_NORM;
+}
+
+/* The escape sequences of the usual keys (xterm, VTE, rxvt, the Linux
+ * console), with and without Shift/Alt/Ctrl (";2" to ";8"). */
+static void ed_bind_keys(EditLine *el)
+{
+    static const int tilde[] = {2,  5,  6,  11, 12, 13, 14, 15, 17, 18, 19, 20,
+                                21, 23, 24, 25, 26, 28, 29, 31, 32, 33, 34};
+    static const char letters[] = "ABCDEFHPQRS";
+    char key[16];
+    size_t i;
+    int m;
+
+    el_set(el, EL_ADDFN, "lanmsg-ignore", "ignore a function key", ed_ignore);
+    for (i = 0; i < sizeof tilde / sizeof tilde[0]; i++) {
+        snprintf(key, sizeof key, "\033[%d~", tilde[i]);
+        el_set(el, EL_BIND, key, "lanmsg-ignore", NULL);
+        for (m = 2; m <= 8; m++) {
+            snprintf(key, sizeof key, "\033[%d;%d~", tilde[i], m);
+            el_set(el, EL_BIND, key, "lanmsg-ignore", NULL);
+        }
+    }
+    for (i = 0; letters[i]; i++) {
+        snprintf(key, sizeof key, "\033O%c", letters[i]);
+        if (letters[i] >= 'P') /* F1-F4; O A-D are the arrows */
+            el_set(el, EL_BIND, key, "lanmsg-ignore", NULL);
+        for (m = 2; m <= 8; m++) {
+            snprintf(key, sizeof key, "\033[1;%d%c", m, letters[i]);
+            el_set(el, EL_BIND, key, "lanmsg-ignore", NULL);
+        }
+    }
+    for (i = 0; i < 5; i++) { /* the Linux console's F1-F5 */
+        snprintf(key, sizeof key, "\033[[%c", 'A' + (int)i);
+        el_set(el, EL_BIND, key, "lanmsg-ignore", NULL);
+    }
+    /* Keys with an obvious meaning, which some terminals send this way. */
+    el_set(el, EL_BIND, "\033[1;5C", "em-next-word", NULL);
+    el_set(el, EL_BIND, "\033[1;5D", "ed-prev-word", NULL);
+    el_set(el, EL_BIND, "\033[3~", "ed-delete-next-char", NULL);
+    el_set(el, EL_BIND, "\033[1~", "ed-move-to-beg", NULL);
+    el_set(el, EL_BIND, "\033[7~", "ed-move-to-beg", NULL);
+    el_set(el, EL_BIND, "\033[4~", "ed-move-to-end", NULL);
+    el_set(el, EL_BIND, "\033[8~", "ed-move-to-end", NULL);
+    el_set(el, EL_BIND, "\033[H", "ed-move-to-beg", NULL);
+    el_set(el, EL_BIND, "\033[F", "ed-move-to-end", NULL);
+}
+
 static int ed_open(lm_chat_input *in)
 {
     HistEvent ev;
@@ -134,6 +189,7 @@ static int ed_open(lm_chat_input *in)
     el_set(in->el, EL_CLIENTDATA, (void *)in);
     el_set(in->el, EL_EDITOR, "emacs");
     el_set(in->el, EL_PROMPT, ed_prompt);
+    ed_bind_keys(in->el);
     el_source(in->el, NULL);          /* the user's ~/.editrc, if any (vi mode, bindings) */
     el_set(in->el, EL_UNBUFFERED, 1); /* raw mode, draws the prompt */
     return 1;
