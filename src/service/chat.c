@@ -297,6 +297,7 @@ static void names_save(chat_state *st)
     size_t cap = sizeof names_header, len = sizeof names_header - 1, i;
     size_t plen = strlen(st->names_path);
     char *data, *tmp = lm_xmalloc(plen + 5);
+    const char *failed;
     int rc, e;
 
     for (i = 0; i < st->nnames; i++)
@@ -315,15 +316,17 @@ static void names_save(chat_state *st)
     rc = lm_file_create(tmp, data, len, 0600);
     if (rc != 0 && errno == ENOENT && lm_make_dir(st->state_dir, 0700) == 0)
         rc = lm_file_create(tmp, data, len, 0600);
+    failed = tmp;
     if (rc == 0 && lm_file_replace(tmp, st->names_path) != 0) {
         e = errno;
         remove(tmp);
         errno = e;
         rc = -1;
+        failed = st->names_path;
     }
     if (rc != 0 && !st->save_warned) {
         st->save_warned = 1; /* once: the next failure would say the same */
-        lm_warn(LM_M_CHAT_NAMES_WRITE, st->names_path, lm_os_strerror(errno));
+        lm_warn(LM_M_CHAT_NAMES_WRITE, failed, lm_os_strerror(errno));
     }
     free(data);
     free(tmp);

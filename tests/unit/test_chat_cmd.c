@@ -106,9 +106,13 @@ static void test_clean(void)
     CHECK(CLEANS_TO("two\x1b\x1b[1mbold", "twobold"));
     CHECK(CLEANS_TO("a\tb", "a b"));
     CHECK(CLEANS_TO("bell\x07 nul\x00 cr\r lf\n del\x7f", "bell nul cr lf del"));
-    CHECK(CLEANS_TO("c1 \xc2\x9b" "31mcsi", "c1 csi")); /* U+009B is CSI */
+    CHECK(CLEANS_TO("c1 \xc2\x9b"
+                    "31mcsi",
+                    "c1 csi")); /* U+009B is CSI */
     CHECK(CLEANS_TO("c1 \xc2\x85nel", "c1 nel"));
-    CHECK(CLEANS_TO("bidi \xe2\x80\xae" "evil\xe2\x81\xa6", "bidi evil"));
+    CHECK(CLEANS_TO("bidi \xe2\x80\xae"
+                    "evil\xe2\x81\xa6",
+                    "bidi evil"));
     CHECK(CLEANS_TO("bad \xff\xc3 utf8 \xed\xa0\x80", "bad ?? utf8 ???"));
     CHECK(CLEANS_TO("", ""));
 }
