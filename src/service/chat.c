@@ -24,7 +24,7 @@
  * reserved: no unverified user can take it with /nick, even while its owner
  * is away, and an unverified user already using it is renamed when the
  * owner arrives. The reserved names are this run's, plus, when the server
- * has a state folder, those kept in STATE/chat-names (see "Reserved names").
+ * has a state folder, those kept in STATE/chat-names (chat_names.h).
  * A plain-TCP-only server has no certificates and marks nobody.
  *
  * Sessions: the same certificate name may be connected more than once (a
@@ -60,12 +60,11 @@
 #include "util/mem.h"
 #include "util/text.h"
 #include "chat_cmd.h"
+#include "chat_names.h"
 
 #define NAME_MAX_LEN  32
 #define CERT_NAME_MAX 64
 #define GUEST_PREFIX  "guest-"
-#define NAMES_FILE    "chat-names"
-#define NAMES_MAX     4096 /* reserved names kept; the least recently seen go first */
 
 typedef struct chat_user chat_user;
 
@@ -102,33 +101,15 @@ typedef struct chat_state {
     int require_tls;
     int tls; /* the server speaks TLS: users without a certificate are marked */
     chat_user *head, *tail;
-    char **names; /* reserved (certificate) names, least recently seen first */
-    size_t nnames, capnames;
-    char *state_dir;  /* the server's state folder, or NULL */
-    char *names_path; /* STATE/chat-names, or NULL */
-    int save_warned;
-    chat_line out[2]; /* [0] English, [1] Portuguese */
-    char *in;         /* the incoming line being cleaned */
+    lm_chat_names *reserved; /* names seen on verified certificates */
+    chat_line out[2];        /* [0] English, [1] Portuguese */
+    char *in;                /* the incoming line being cleaned */
     size_t incap;
 } chat_state;
 
 /* ======================================================================
  * Names
  * ==================================================================== */
-
-static int name_eq(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
-            return 0;
-    }
-    return *a == *b;
-}
 
 static int name_valid(const char *s, size_t len)
 {
@@ -148,7 +129,7 @@ static chat_user *find_user(chat_state *st, const char *name, const chat_user *e
 {
     chat_user *u;
     for (u = st->head; u; u = u->next)
-        if (u != except && u->live && name_eq(u->name, name))
+        if (u != except && u->live && lm_chat_name_eq(u->name, name))
             return u;
     return NULL;
 }
@@ -161,7 +142,7 @@ static int is_guest_name(const char *name)
         return 0;
     memcpy(head, name, sizeof GUEST_PREFIX - 1);
     head[sizeof GUEST_PREFIX - 1] = '\0';
-    return name_eq(head, GUEST_PREFIX);
+    return lm_chat_name_eq(head, GUEST_PREFIX);
 }
 
 /* A certificate CN becomes a name as it is, except that bytes which could
@@ -193,143 +174,6 @@ static lm_msg_id how_id(const chat_user *u)
     if (u->secure)
         return LM_M_CHATW_HOW_TLS;
     return u->unverified ? LM_M_CHATW_HOW_PLAIN_UNVERIFIED : LM_M_CHATW_HOW_PLAIN;
-}
-
-/* ======================================================================
- * Reserved names
- *
- * Every name seen on a verified certificate is reserved for this run. With
- * a state folder they also survive restarts, in STATE/chat-names: one name
- * per line, least recently seen first, lines starting with '#' ignored. At
- * most NAMES_MAX are kept (the least recently seen are forgotten first), so
- * the file stays under 300 KB. It is rewritten whole when a new name
- * appears: written to chat-names.tmp in the same folder, then renamed over
- * the old one, so a crash leaves the old list or the new one, never half. A
- * list that exists but cannot be read stops the server at start: running
- * without it would hand reserved names to anyone. One writer per folder:
- * two servers sharing a state folder would each keep their own list.
- * ==================================================================== */
-
-static long find_name(const chat_state *st, const char *name)
-{
-    size_t i;
-    for (i = 0; i < st->nnames; i++)
-        if (name_eq(st->names[i], name))
-            return (long)i;
-    return -1;
-}
-
-static int is_reserved(const chat_state *st, const char *name)
-{
-    return find_name(st, name) >= 0;
-}
-
-/* Add a name as the most recently seen, forgetting the oldest when full.
- * Returns 1 when the name is new. */
-static int add_name(chat_state *st, const char *name)
-{
-    long at = find_name(st, name);
-    char *keep;
-    if (at >= 0) {
-        keep = st->names[at];
-        memmove(st->names + at, st->names + at + 1,
-                (st->nnames - (size_t)at - 1) * sizeof *st->names);
-        st->names[st->nnames - 1] = keep;
-        return 0;
-    }
-    if (st->nnames == NAMES_MAX) {
-        free(st->names[0]);
-        memmove(st->names, st->names + 1, (st->nnames - 1) * sizeof *st->names);
-        st->nnames--;
-    }
-    if (st->nnames == st->capnames) {
-        size_t cap = st->capnames ? st->capnames * 2 : 16;
-        st->names = lm_xrealloc(st->names, cap * sizeof *st->names);
-        st->capnames = cap;
-    }
-    st->names[st->nnames++] = lm_xstrdup(name);
-    return 1;
-}
-
-static int names_load(chat_state *st, char *err, size_t errlen)
-{
-    char line[256];
-    FILE *f = fopen(st->names_path, "rb");
-    int skip = 0;
-
-    if (!f) {
-        if (errno == ENOENT)
-            return LM_OK;
-        lm_format(err, errlen, LM_M_CHAT_NAMES_READ, st->names_path, lm_os_strerror(errno));
-        return LM_ERR;
-    }
-    while (fgets(line, sizeof line, f)) {
-        size_t len = strlen(line), i;
-        int whole = len && line[len - 1] == '\n';
-        int was_skipping = skip;
-        skip = !whole; /* the rest of an over-long line is not a name */
-        if (was_skipping || !whole)
-            continue;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (len == 0 || len > CERT_NAME_MAX || line[0] == '#')
-            continue;
-        for (i = 0; i < len && (unsigned char)line[i] >= 0x20 && line[i] != 0x7f; i++)
-            ;
-        if (i == len)
-            add_name(st, line);
-    }
-    if (ferror(f)) {
-        lm_format(err, errlen, LM_M_CHAT_NAMES_READ, st->names_path, lm_os_strerror(errno));
-        fclose(f);
-        return LM_ERR;
-    }
-    fclose(f);
-    return LM_OK;
-}
-
-static const char names_header[] =
-    "# lanmsg chat: names seen on verified client certificates, least recently seen first.\n"
-    "# A client without a certificate cannot take them. Rewritten by the server.\n";
-
-static void names_save(chat_state *st)
-{
-    size_t cap = sizeof names_header, len = sizeof names_header - 1, i;
-    size_t plen = strlen(st->names_path);
-    char *data, *tmp = lm_xmalloc(plen + 5);
-    const char *failed;
-    int rc, e;
-
-    for (i = 0; i < st->nnames; i++)
-        cap += strlen(st->names[i]) + 1;
-    data = lm_xmalloc(cap);
-    memcpy(data, names_header, len);
-    for (i = 0; i < st->nnames; i++) {
-        size_t n = strlen(st->names[i]);
-        memcpy(data + len, st->names[i], n);
-        len += n;
-        data[len++] = '\n';
-    }
-    memcpy(tmp, st->names_path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    remove(tmp); /* left by a crash; ours is created exclusively */
-    rc = lm_file_create(tmp, data, len, 0600);
-    if (rc != 0 && errno == ENOENT && lm_make_dir(st->state_dir, 0700) == 0)
-        rc = lm_file_create(tmp, data, len, 0600);
-    failed = tmp;
-    if (rc == 0 && lm_file_replace(tmp, st->names_path) != 0) {
-        e = errno;
-        remove(tmp);
-        errno = e;
-        rc = -1;
-        failed = st->names_path;
-    }
-    if (rc != 0 && !st->save_warned) {
-        st->save_warned = 1; /* once: the next failure would say the same */
-        lm_warn(LM_M_CHAT_NAMES_WRITE, failed, lm_os_strerror(errno));
-    }
-    free(data);
-    free(tmp);
 }
 
 /* ======================================================================
@@ -604,8 +448,7 @@ static chat_user *cert_user(chat_state *st, chat_sess *s, const char *cn)
         lm_conn_close(s->c, lm_tr(LM_M_CHAT_REASON_CLASH));
         return NULL;
     }
-    if (add_name(st, name) && st->names_path)
-        names_save(st);
+    lm_chat_names_seen(st->reserved, name);
     if (o && o->cert)
         return o; /* one more session of the same user */
     if (o) {
@@ -736,7 +579,7 @@ static void cmd_nick(chat_state *st, chat_sess *s, const char *arg, size_t len)
     }
     if (strcmp(name, u->name) == 0)
         return;
-    if (is_reserved(st, name)) {
+    if (lm_chat_names_has(st->reserved, name)) {
         tell(st, s, LM_M_CHATW_ERR_NICK_RESERVED, name);
         return;
     }
@@ -875,7 +718,27 @@ static void chat_message(void *state, lm_conn *c, const char *msg, size_t len)
  * Life cycle
  * ==================================================================== */
 
-static void chat_fini(void *state);
+static void chat_fini(void *state)
+{
+    chat_state *st = state;
+    if (!st)
+        return;
+    while (st->head) {
+        chat_user *u = st->head;
+        unlink_user(st, u);
+        while (u->sessions) {
+            chat_sess *s = u->sessions;
+            u->sessions = s->next;
+            free(s);
+        }
+        free(u);
+    }
+    lm_chat_names_free(st->reserved);
+    free(st->out[0].buf);
+    free(st->out[1].buf);
+    free(st->in);
+    free(st);
+}
 
 /* The room is one list of users, walked by broadcasts: every user must be
  * served by the same event loop, so chat refuses more than one. */
@@ -895,46 +758,13 @@ static int chat_init(const lm_service_params *p, void **state, char *err, size_t
     }
     st->require_tls = p->chat_require_tls;
     st->tls = p->tls;
-    if (p->state_dir && p->state_dir[0]) {
-        size_t n = strlen(p->state_dir);
-        st->names_path = lm_xmalloc(n + sizeof "/" NAMES_FILE);
-        memcpy(st->names_path, p->state_dir, n);
-        memcpy(st->names_path + n, "/" NAMES_FILE, sizeof "/" NAMES_FILE);
-        st->state_dir = lm_xstrdup(p->state_dir);
-        if (names_load(st, err, errlen) != LM_OK) {
-            chat_fini(st); /* the engine calls fini only after a successful init */
-            return LM_ERR;
-        }
+    st->reserved = lm_chat_names_open(p->state_dir, err, errlen);
+    if (!st->reserved) {
+        chat_fini(st); /* the engine calls fini only after a successful init */
+        return LM_ERR;
     }
     *state = st;
     return LM_OK;
-}
-
-static void chat_fini(void *state)
-{
-    chat_state *st = state;
-    size_t i;
-    if (!st)
-        return;
-    while (st->head) {
-        chat_user *u = st->head;
-        unlink_user(st, u);
-        while (u->sessions) {
-            chat_sess *s = u->sessions;
-            u->sessions = s->next;
-            free(s);
-        }
-        free(u);
-    }
-    for (i = 0; i < st->nnames; i++)
-        free(st->names[i]);
-    free(st->names);
-    free(st->names_path);
-    free(st->state_dir);
-    free(st->out[0].buf);
-    free(st->out[1].buf);
-    free(st->in);
-    free(st);
 }
 
 const lm_service lm_service_chat = {

@@ -77,6 +77,20 @@ void lm_chat_parse(const char *line, size_t len, lm_chat_cmd *out)
 #undef IS
 }
 
+int lm_chat_name_eq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
 /* ======================================================================
  * Cleaning
  * ==================================================================== */

@@ -39,6 +39,11 @@ typedef struct lm_chat_cmd {
  * the name, so its own leading spaces are kept. */
 void lm_chat_parse(const char *line, size_t len, lm_chat_cmd *out);
 
+/* The one rule for comparing names, everywhere (/nick, /msg, duplicates,
+ * reserved names): equal without regard to ASCII case, so "Alice" cannot
+ * pass for "alice". Other bytes compare as they are. */
+int lm_chat_name_eq(const char *a, const char *b);
+
 /* Make chat text safe to show on anyone's terminal, in place; returns the
  * new length (never more than len). Escape sequences (ESC or the C1 CSI/OSC
  * introducers and everything up to their end: the keys of a keyboard, colours,

@@ -243,8 +243,10 @@ static void test_bounded(void)
     fclose(f);
 
     st = start(dir);
-    CHECK(can_take(st, "n99"));   /* the oldest are forgotten beyond 4096 */
-    CHECK(!can_take(st, "n100")); /* ... the rest kept */
+    /* 4197 names: the 101 oldest are forgotten, the rest kept. */
+    CHECK(can_take(st, "n100"));
+    CHECK(!can_take(st, "n101"));
+    CHECK(!can_take(st, "last-without-newline")); /* a hand edit */
     CHECK(!can_take(st, "n4195"));
     CHECK(can_take(st, "ctl"));
     part(st, join(st, "newcomer"));
@@ -253,7 +255,7 @@ static void test_bounded(void)
     for (n = 0, first = names; (first = strchr(first, '\n')) != NULL; first++)
         n++;
     CHECK(n == 4096);
-    CHECK(strncmp(names, "n101\n", 5) == 0);
+    CHECK(strncmp(names, "n102\n", 5) == 0);
     last = names + strlen(names) - strlen("newcomer\n");
     CHECK(strcmp(last, "newcomer\n") == 0);
     CHECK(strstr(names, "far too long") == NULL && strstr(names, "ctl") == NULL);
