@@ -135,7 +135,9 @@ static void ed_bind_keys(EditLine *el)
     size_t i;
     int m;
 
-    el_set(el, EL_ADDFN, "lanmsg-ignore", "ignore a function key", ed_ignore);
+    /* The wide call keeps these (static) strings; the narrow one would
+     * copy them and never free the copies. */
+    el_wset(el, EL_ADDFN, L"lanmsg-ignore", L"ignore a function key", ed_ignore);
     for (i = 0; i < sizeof tilde / sizeof tilde[0]; i++) {
         snprintf(key, sizeof key, "\033[%d~", tilde[i]);
         el_set(el, EL_BIND, key, "lanmsg-ignore", NULL);
