@@ -283,12 +283,6 @@ static void ed_close(lm_chat_input *in)
  * Either way
  * ==================================================================== */
 
-#if defined(LANMSG_HAVE_LIBEDIT)
-#define EDITING(in) ((in)->el != NULL)
-#else
-#define EDITING(in) 0
-#endif
-
 lm_chat_input *lm_chat_input_open(const char *prompt)
 {
     lm_chat_input *in = lm_xcalloc(1, sizeof *in);
@@ -306,7 +300,7 @@ lm_chat_input *lm_chat_input_open(const char *prompt)
 int lm_chat_input_read(lm_chat_input *in, const char **line, size_t *len)
 {
 #if defined(LANMSG_HAVE_LIBEDIT)
-    if (EDITING(in))
+    if (in->el)
         return ed_read(in, line, len);
 #endif
     return plain_read(in, line, len);
@@ -315,7 +309,7 @@ int lm_chat_input_read(lm_chat_input *in, const char **line, size_t *len)
 void lm_chat_input_print(lm_chat_input *in, const char *text)
 {
 #if defined(LANMSG_HAVE_LIBEDIT)
-    if (EDITING(in)) {
+    if (in->el) {
         ed_print(in, text);
         return;
     }
@@ -326,23 +320,12 @@ void lm_chat_input_print(lm_chat_input *in, const char *text)
     fflush(stdout);
 }
 
-int lm_chat_input_tty(const lm_chat_input *in)
-{
-    return in->tty;
-}
-
-int lm_chat_input_editing(const lm_chat_input *in)
-{
-    (void)in;
-    return EDITING(in);
-}
-
 void lm_chat_input_close(lm_chat_input *in)
 {
     if (!in)
         return;
 #if defined(LANMSG_HAVE_LIBEDIT)
-    if (EDITING(in))
+    if (in->el)
         ed_close(in);
     else
 #endif

@@ -33,10 +33,6 @@ lm_chat_input *lm_chat_input_open(const char *prompt);
 int lm_chat_input_read(lm_chat_input *in, const char **line, size_t *len);
 /* Print one line (no newline in it) above what the user is typing. */
 void lm_chat_input_print(lm_chat_input *in, const char *text);
-/* 1 when a person is typing at a terminal. */
-int lm_chat_input_tty(const lm_chat_input *in);
-/* 1 with line editing (libedit). */
-int lm_chat_input_editing(const lm_chat_input *in);
 /* Erase the prompt, give the terminal back as it was, and free. */
 void lm_chat_input_close(lm_chat_input *in);
 
