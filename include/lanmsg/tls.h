@@ -26,10 +26,15 @@ typedef struct lm_tls_options {
     int allow_insecure_key_perms; /* accept a key readable by others */
     int tls_version;              /* 0 = best available, 12 or 13 to pin one */
     const char *cipher;           /* NULL = default list; e.g. "chacha20" or "aes128" */
+    const char *key_pass;         /* passphrase of an encrypted key, or NULL (copied) */
 } lm_tls_options;
 
 /* 1 when this build has TLS. */
 int lm_tls_available(void);
+/* 1 when the key file is a PEM key encrypted with a passphrase, so the
+ * program can ask for one before loading it; 0 otherwise (also when it
+ * cannot be read: loading it then says why). */
+int lm_tls_key_is_encrypted(const char *key_file);
 /* "mbed TLS 2.28.3", or a note that the build has no TLS. */
 const char *lm_tls_library(void);
 /* 1 when the library can do TLS 1.3. */
@@ -56,6 +61,16 @@ int lm_tls_config_reload(lm_tls_config *cfg, char *err, size_t errlen);
  * take). */
 lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host,
                          char *err, size_t errlen);
+
+/* A server connection whose first flight was already read from the socket:
+ * the TLS library reads `prefix` (copied) before the socket. The ClientHello
+ * front end (src/transport/hello.h) hands over the whole hello as one
+ * record this way, whatever records it came in. */
+lm_transport *lm_tls_new_server_prefixed(lm_tls_config *cfg, lm_sock s, const char *peer,
+                                         const void *prefix, size_t len, char *err, size_t errlen);
+/* The largest record body the library takes in (MBEDTLS_SSL_IN_CONTENT_LEN):
+ * the front end's limit for a whole ClientHello. */
+size_t lm_tls_hello_limit(void);
 
 /* Counters, for -v output, tests and benchmarks. */
 typedef struct lm_tls_stats {

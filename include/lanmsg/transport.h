@@ -93,6 +93,10 @@ static inline void lm_tp_destroy_with_socket(lm_transport *t)
 
 /* Plain TCP over an already connected socket (borrowed). Never fails. */
 lm_transport *lm_plain_new(lm_sock s, const char *peer);
+/* The same, when the first bytes were already read from the socket (by the
+ * TLS server's first look at a connection): reads return those first. */
+#define LM_PLAIN_PREFIX_MAX 4
+lm_transport *lm_plain_new_prefixed(lm_sock s, const char *peer, const void *prefix, size_t len);
 
 /* Shared by backends: fill t->err printf-style. */
 void lm_tp_set_error(lm_transport *t, const char *fmt, ...)

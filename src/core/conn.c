@@ -60,7 +60,7 @@ void lm_conn_free(lm_conn *c)
         srv->cfg.service->on_close(srv->svc_state, c);
     if (c->opened)
         lm_info(LM_M_SRV_DISCONNECTED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
-    else if (!c->over_limit)
+    else if (!c->over_limit && !c->logged)
         lm_debug(LM_M_SRV_DROPPED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
     /* The transport never owns the socket: one close, here. */
     lm_tp_destroy(c->tp);
@@ -76,6 +76,10 @@ void lm_conn_free(lm_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     lm_framer_free(&c->framer);
+    if (c->hello) {
+        lm_hello_free(c->hello);
+        free(c->hello);
+    }
     free(c->out);
     free(c);
 }
@@ -148,6 +152,14 @@ static int on_frame(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
     return c->state != CS_OPEN;
 }
 
+/* A TLS client that reached a plain server: its first record is a
+ * handshake (22) of TLS version 3.x. Shown as text it would be garbage,
+ * and answered it would confuse the client further. */
+static int looks_like_tls(const lm_conn *c, const unsigned char *p, long n)
+{
+    return !c->loop->srv->cfg.tls && n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
+}
+
 /* Read what the transport has, up to a budget, and feed the framer. When
  * the transport reports nothing more right now, tell the framer (auto mode
  * ends a raw message there). EOF delivers a last unterminated line, then the
@@ -164,6 +176,18 @@ void lm_conn_read(lm_conn *c)
     }
     for (i = 0; i < READ_BUDGET && c->state == CS_OPEN; i++) {
         long n = lm_tp_read(c->tp, l->scratch, sizeof l->scratch);
+        if (n > 0 && !c->heard) {
+            c->heard = 1;
+            if (looks_like_tls(c, (const unsigned char *)l->scratch, n)) {
+                /* Plain text, which a TLS client reports as "not TLS" (and
+                 * only then may fall back, when asked to). */
+                static const char msg[] =
+                    "error: this server speaks plain TCP, not TLS; connect without --tls\n";
+                lm_conn_send_raw(c, msg, sizeof msg - 1);
+                lm_conn_close(c, lm_tr(LM_M_REASON_TLS_ON_PLAIN));
+                return;
+            }
+        }
         if (n > 0) {
             c->t_active = lm_now_ms();
             lm_framer_push(&c->framer, l->scratch, (size_t)n, on_frame, c);
@@ -210,9 +234,12 @@ void lm_conn_read(lm_conn *c)
  * last reply before the peer reads it. */
 void lm_conn_drain(lm_conn *c)
 {
+    char err[64];
     int i;
     for (i = 0; i < READ_BUDGET; i++) {
-        long n = lm_tp_read(c->tp, c->loop->scratch, sizeof c->loop->scratch);
+        long n = c->broken ? lm_net_recv(c->sock, c->loop->scratch, sizeof c->loop->scratch, err,
+                                         sizeof err)
+                           : lm_tp_read(c->tp, c->loop->scratch, sizeof c->loop->scratch);
         if (n > 0)
             continue;
         if (n != LM_WANT_READ && n != LM_WANT_WRITE)
@@ -244,7 +271,10 @@ void lm_conn_open(lm_conn *c)
         return;
     }
     c->opened = 1;
-    lm_info(LM_M_SRV_CONNECTION, c->peer, c->tp->desc);
+    if (c->tp->peer_cn[0])
+        lm_info(LM_M_SRV_CONNECTION_CERT, c->peer, c->tp->desc, c->tp->peer_cn);
+    else
+        lm_info(LM_M_SRV_CONNECTION, c->peer, c->tp->desc);
     if (c->tp->secure)
         lm_debug(LM_M_SRV_TLS_DETAIL, c->peer,
                  lm_tr(c->tp->resumed ? LM_M_WORD_RESUMED : LM_M_WORD_FULL),
@@ -267,10 +297,32 @@ void lm_conn_handshake(lm_conn *c)
         lm_conn_want(c, rc);
         return;
     }
-    lm_format(c->reason_buf, sizeof c->reason_buf, LM_M_REASON_HS_FAILED,
-              c->tp->err[0] ? c->tp->err : lm_tr(LM_M_REASON_UNKNOWN_ERROR));
-    lm_debug(LM_M_SRV_HANDSHAKE_FAILED, c->peer, c->tp->err);
-    lm_conn_fail(c, c->reason_buf);
+    snprintf(c->reason_buf, sizeof c->reason_buf, "%s",
+             c->tp->err[0] ? c->tp->err : lm_tr(LM_M_REASON_UNKNOWN_ERROR));
+    lm_conn_refused(c, c->reason_buf);
+}
+
+/* A TLS client the server turned away (a failed or timed-out handshake):
+ * one line at the default level, with its address and the cause, unless a
+ * flood of them has used up this window's lines. */
+void lm_conn_refused(lm_conn *c, const char *why)
+{
+    if (lm_loop_may_log_refused(c->loop))
+        lm_info(LM_M_SRV_REFUSED, c->peer, why);
+    c->logged = 1;
+    /* Not a hard close: the TLS library has just sent its alert, and a
+     * close with the client's bytes unread would make the kernel send a
+     * reset that can destroy the alert before the client reads it. So: our
+     * FIN, then drain until the client closes too (or the grace period
+     * ends), as any closing connection. */
+    c->reason = why;
+    c->broken = 1;
+    c->shut = 1;
+    c->tp_wants = 0;
+    lm_net_shutdown_write(c->sock);
+    c->state = CS_CLOSING;
+    c->t_active = lm_now_ms();
+    lm_conn_mark_dirty(c);
 }
 
 /* One poller event for this connection. */

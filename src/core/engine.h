@@ -16,6 +16,7 @@
 #include "lanmsg/transport.h"
 #include "platform/os.h"
 #include "platform/poller.h"
+#include "transport/hello.h"
 
 #define LM_READ_CHUNK 16384
 
@@ -42,7 +43,11 @@ struct lm_conn {
     int again;      /* input left unread after the per-turn budget */
     int shut;       /* closing: our close (close_notify / FIN) is sent */
     int peer_done;  /* the peer closed or failed: nothing more to read */
+    int heard;      /* the peer has sent something */
+    int logged;     /* its end was logged already (a refused TLS client) */
+    int broken;     /* no usable transport (a failed handshake): closing drains raw bytes */
     lm_framer framer;
+    lm_hello *hello; /* CS_DETECT on a TLS server: the ClientHello front end */
     /* Output queue: one contiguous buffer, consumed from out_head. While a
      * TLS write waits to be retried the pending bytes stay at the head: the
      * buffer may move (realloc, compaction), but their content and order
@@ -72,6 +77,10 @@ struct lm_loop {
     int failed;     /* the poller failed: this loop stops, and so does the server */
     uint64_t accept_paused_until;
     uint64_t last_tick;
+    /* Refused TLS clients are logged at most REFUSED_PER_WINDOW times per
+     * window; the rest are counted and summed up when the window ends. */
+    uint64_t refused_window;
+    int refused_shown, refused_hidden;
     lm_thread *thread;
     char err[256]; /* why the loop failed */
     char scratch[LM_READ_CHUNK];
@@ -109,6 +118,11 @@ int lm_conn_flush(lm_conn *c);
 void lm_conn_mark_dirty(lm_conn *c);
 void lm_conn_fail(lm_conn *c, const char *reason);
 void lm_conn_free(lm_conn *c);
+void lm_conn_refused(lm_conn *c, const char *why);
+
+/* loop.c: the refused-client log's rate limit. 1 when this one may be
+ * shown; otherwise it is counted. */
+int lm_loop_may_log_refused(lm_loop *l);
 
 /* accept.c */
 void lm_accept_clients(lm_loop *l);

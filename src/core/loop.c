@@ -14,10 +14,12 @@
 #include "util/mem.h"
 #include "util/text.h"
 
-#define TICK_MS           200 /* timer resolution and longest poll wait */
-#define CLOSE_GRACE_MS    3000
-#define DETECT_SILENCE_MS 1000 /* --allow-plain: a silent client is a plain one */
-#define EVENT_BATCH       128
+#define TICK_MS            200 /* timer resolution and longest poll wait */
+#define CLOSE_GRACE_MS     3000
+#define DETECT_SILENCE_MS  1000 /* --allow-plain: a silent client is a plain one */
+#define EVENT_BATCH        128
+#define REFUSED_WINDOW_MS  10000 /* refused TLS clients: at most ... */
+#define REFUSED_PER_WINDOW 20    /* ... this many lines per window, per loop */
 
 int lm_listener_tag; /* udata marking the listening socket */
 
@@ -98,6 +100,30 @@ void lm_loop_settle(lm_loop *l)
     }
 }
 
+int lm_loop_may_log_refused(lm_loop *l)
+{
+    uint64_t now = lm_now_ms();
+    if (!l->refused_window)
+        l->refused_window = now;
+    if (l->refused_shown < REFUSED_PER_WINDOW) {
+        l->refused_shown++;
+        return 1;
+    }
+    l->refused_hidden++;
+    return 0;
+}
+
+/* End the refused-client window: say how many were not shown. */
+static void refused_window_tick(lm_loop *l, uint64_t now)
+{
+    if (!l->refused_window || now - l->refused_window < REFUSED_WINDOW_MS)
+        return;
+    if (l->refused_hidden)
+        lm_info(LM_M_SRV_REFUSED_MORE, l->refused_hidden, REFUSED_WINDOW_MS / 1000);
+    l->refused_window = 0;
+    l->refused_shown = l->refused_hidden = 0;
+}
+
 /* Timeouts: a handshake that takes too long (or a client that never
  * speaks), an idle connection, and a line that is never finished
  * (slowloris). Checked every tick; cheap even with thousands of clients. */
@@ -108,12 +134,12 @@ static void check_timers(lm_loop *l, uint64_t now)
 
     for (c = l->head; c; c = c->next) {
         const char *why = NULL;
-        if (c->state == CS_DETECT && cfg->allow_plain && now - c->t_start > DETECT_SILENCE_MS) {
-            lm_accept_silent_as_plain(c);
-        } else if (c->state == CS_DETECT || c->state == CS_HANDSHAKE) {
+        if (c->state == CS_DETECT && cfg->allow_plain && now - c->t_start > DETECT_SILENCE_MS)
+            lm_accept_silent_as_plain(c); /* may stay CS_DETECT: a TLS record has begun */
+        if (c->state == CS_DETECT || c->state == CS_HANDSHAKE) {
             if (cfg->handshake_timeout_ms > 0 &&
                 now - c->t_start > (uint64_t)cfg->handshake_timeout_ms)
-                why = lm_tr(LM_M_REASON_HS_TIMEOUT);
+                lm_conn_refused(c, lm_tr(LM_M_REASON_HS_TIMEOUT));
         } else if (c->state == CS_OPEN) {
             if (cfg->idle_timeout_ms > 0 && now - c->t_active > (uint64_t)cfg->idle_timeout_ms)
                 why = lm_tr(LM_M_REASON_IDLE_TIMEOUT);
@@ -175,6 +201,7 @@ static void loop_turn(lm_loop *l, int timeout_ms)
     if (now - l->last_tick >= TICK_MS) {
         l->last_tick = now;
         check_timers(l, now);
+        refused_window_tick(l, now);
         lm_loop_settle(l);
     }
 }

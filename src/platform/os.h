@@ -18,6 +18,9 @@ uint64_t lm_now_ms(void);
 uint64_t lm_now_us(void);
 /* Monotonic nanoseconds, for timing loopback round trips of a few µs. */
 uint64_t lm_now_ns(void);
+/* The wall clock in UTC as ISO 8601 with milliseconds, for log lines:
+ * "2026-11-28T02:25:09.123Z" (24 characters and a NUL). */
+void lm_wall_clock(char *buf, size_t len);
 
 /* ---- process ---- */
 /* SIGINT/SIGTERM set *stop (Ctrl-C on Windows); SIGHUP sets *reload where it
@@ -25,8 +28,13 @@ uint64_t lm_now_ns(void);
 void lm_signals_install(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 /* Raise the soft open-files limit as far as allowed; returns the new limit. */
 long lm_raise_fd_limit(long want);
-/* 1 when the file descriptor / handle behind stdin is a terminal. */
+/* 1 when the file descriptor / handle behind stdin (stderr) is a terminal. */
 int lm_stdin_is_tty(void);
+int lm_stderr_is_tty(void);
+/* Ask for a secret on the terminal without echoing it: prints `prompt` on
+ * stderr, reads one line from the terminal into buf (without the newline).
+ * 0, or -1 when there is no terminal or input ended. */
+int lm_read_secret(const char *prompt, char *buf, size_t len);
 /* Text for a C runtime error code (errno), for messages about files. */
 const char *lm_os_strerror(int code);
 /* This machine's host name, NUL-terminated. 0, or -1 with errno set. */

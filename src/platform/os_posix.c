@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,16 @@ uint64_t lm_now_us(void)
 uint64_t lm_now_ms(void)
 {
     return lm_now_us() / 1000u;
+}
+
+void lm_wall_clock(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
 /* ======================================================================
@@ -104,6 +115,44 @@ long lm_raise_fd_limit(long want)
 int lm_stdin_is_tty(void)
 {
     return isatty(STDIN_FILENO);
+}
+
+/* From the controlling terminal itself (/dev/tty), so that stdin may be a
+ * pipe of messages; echo is off while the line is typed. */
+int lm_read_secret(const char *prompt, char *buf, size_t len)
+{
+    struct termios old, quiet;
+    FILE *tty = fopen("/dev/tty", "r+");
+    int ok, echo_off;
+    if (!tty || len == 0) {
+        if (tty)
+            fclose(tty);
+        return -1;
+    }
+    /* Echo off before the prompt shows: a quick typist (or a program
+     * answering the prompt) must not see the secret echoed. */
+    echo_off = tcgetattr(fileno(tty), &old) == 0;
+    if (echo_off) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fileno(tty), TCSANOW, &quiet);
+    }
+    fputs(prompt, stderr);
+    fflush(stderr);
+    ok = fgets(buf, (int)len, tty) != NULL;
+    if (echo_off)
+        tcsetattr(fileno(tty), TCSANOW, &old);
+    fputc('\n', stderr);
+    fclose(tty);
+    if (!ok)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+int lm_stderr_is_tty(void)
+{
+    return isatty(STDERR_FILENO);
 }
 
 int lm_file_mode(const char *path, char *err, size_t errlen)

@@ -60,6 +60,14 @@ uint64_t lm_now_ms(void)
     return (uint64_t)GetTickCount64();
 }
 
+void lm_wall_clock(char *buf, size_t len)
+{
+    SYSTEMTIME t;
+    GetSystemTime(&t);
+    snprintf(buf, len, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", t.wYear, t.wMonth, t.wDay, t.wHour,
+             t.wMinute, t.wSecond, t.wMilliseconds);
+}
+
 /* ======================================================================
  * Process-level bits
  * ==================================================================== */
@@ -98,6 +106,41 @@ int lm_stdin_is_tty(void)
 {
     /* _isatty says yes for NUL too; a console has a console mode. */
     return lm_win_is_console(GetStdHandle(STD_INPUT_HANDLE));
+}
+
+/* From the console itself (CONIN$), with echo off while the line is typed. */
+int lm_read_secret(const char *prompt, char *buf, size_t len)
+{
+    HANDLE in = CreateFileA("CONIN$", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL,
+                            OPEN_EXISTING, 0, NULL);
+    DWORD mode, got = 0;
+    WCHAR w[512];
+    int ok, n;
+    if (in == INVALID_HANDLE_VALUE || len == 0)
+        return -1;
+    GetConsoleMode(in, &mode);
+    SetConsoleMode(in, mode & ~(DWORD)ENABLE_ECHO_INPUT); /* before the prompt shows */
+    fputs(prompt, stderr);
+    fflush(stderr);
+    ok = ReadConsoleW(in, w, 511, &got, NULL) && got > 0;
+    SetConsoleMode(in, mode);
+    CloseHandle(in);
+    fputc('\n', stderr);
+    if (!ok)
+        return -1;
+    while (got && (w[got - 1] == L'\n' || w[got - 1] == L'\r'))
+        got--;
+    n = WideCharToMultiByte(CP_UTF8, 0, w, (int)got, buf, (int)len - 1, NULL, NULL);
+    SecureZeroMemory(w, sizeof w);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return 0;
+}
+
+int lm_stderr_is_tty(void)
+{
+    return lm_win_is_console(GetStdHandle(STD_ERROR_HANDLE));
 }
 
 /* Windows has ACLs, not mode bits: _stat reports the owner's bits copied to

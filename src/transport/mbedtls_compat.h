@@ -5,9 +5,10 @@
 
 #include <mbedtls/version.h>
 
-/* The build found a CMake package of this major.minor version (see
- * cmake/FindMbedTLSCompat.cmake); headers of another version, e.g. a system
- * 2.28 in /usr/include shadowing a private 3.6, would build a mismatch. */
+/* The build found mbedTLS of this major.minor version (set on
+ * MbedTLS::mbedcrypto by cmake/mbedtls_policy.cmake); headers of another
+ * version, e.g. a system 2.28 in /usr/include shadowing a 3.6, would build
+ * a mismatch. */
 #if defined(LANMSG_MBEDTLS_EXPECT) &&                                                              \
     (MBEDTLS_VERSION_NUMBER & 0xFFFF0000) != (LANMSG_MBEDTLS_EXPECT)
 #error "mbedTLS headers differ from the library CMake found: put its include directory first"
@@ -53,13 +54,14 @@
 
 /* 3.x key parsing and pair checking take an RNG (for blinding). */
 #if LM_MBEDTLS_3
-#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng)                                            \
-    mbedtls_pk_parse_keyfile((pk), (path), NULL, (rng), (prng))
+#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, pass, rng, prng)                                      \
+    mbedtls_pk_parse_keyfile((pk), (path), (pass), (rng), (prng))
 #define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng)                                               \
     mbedtls_pk_check_pair((pub), (prv), (rng), (prng))
 #else
-#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng) mbedtls_pk_parse_keyfile((pk), (path), NULL)
-#define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng)    mbedtls_pk_check_pair((pub), (prv))
+#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, pass, rng, prng)                                      \
+    mbedtls_pk_parse_keyfile((pk), (path), (pass))
+#define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng) mbedtls_pk_check_pair((pub), (prv))
 #endif
 
 /* The 48-byte TLS 1.2 master secret of a session: the client compares the
@@ -242,6 +244,23 @@ static inline int lm_compat_keylog_cb(void *p, const unsigned char *ms, const un
  * mbedtls_ssl_set_hostname against iPAddress SANs, and 3.6.3 and later
  * refuse to verify at all without a host name, so there the library does it. */
 #define LM_COMPAT_LIB_MATCHES_IP_SAN LM_MBEDTLS_3
+
+/* The description of the fatal alert a read or handshake just reported
+ * (MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE): neither version has an accessor,
+ * and the record is still in the input buffer. -1 when there is none. */
+static inline int lm_compat_last_alert(const mbedtls_ssl_context *ssl)
+{
+#if LM_MBEDTLS_3
+    const unsigned char *m = ssl->MBEDTLS_PRIVATE(in_msg);
+    if (!m || ssl->MBEDTLS_PRIVATE(in_msgtype) != MBEDTLS_SSL_MSG_ALERT)
+        return -1;
+#else
+    const unsigned char *m = ssl->in_msg;
+    if (!m || ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT)
+        return -1;
+#endif
+    return m[1];
+}
 #endif /* LM_TLS_BACKEND */
 
 /* ==== section: certificate generation ==== */

@@ -14,6 +14,8 @@
 
 #include "transport/tls_internal.h"
 
+#include <mbedtls/platform_util.h>
+
 /* Errors a person reads come from the message catalog, so they are
  * translated; tls_set_err fills a caller's buffer, tls_conn_err a connection's. */
 void tls_set_err(char *err, size_t errlen, lm_msg_id id, ...)
@@ -229,6 +231,63 @@ static int load_certs(mbedtls_x509_crt *crt, const char *path, const char *what,
 
 /* Load our own certificate and key, refusing a key others can read and a
  * key that is not the certificate's. */
+/* Days from 1970-01-01 to a civil date (proleptic Gregorian). */
+static long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static long days_of(const mbedtls_x509_time *t)
+{
+    return days_from_civil(t->year, t->mon, t->day);
+}
+
+/* Our own certificate, checked once at start (and at each reload) rather
+ * than at every handshake: refuse one a peer would refuse (expired, not yet
+ * valid, not meant for this side of TLS), and warn while there is time to
+ * renew it. */
+static int check_own_cert(lm_tls_config *cfg, const mbedtls_x509_crt *crt, char *err, size_t errlen)
+{
+    const char *oid = cfg->is_server ? MBEDTLS_OID_SERVER_AUTH : MBEDTLS_OID_CLIENT_AUTH;
+    size_t oid_len = cfg->is_server ? MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)
+                                    : MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH);
+    const char *use = cfg->is_server ? "serverAuth" : "clientAuth";
+    char date[16], now_text[32];
+    long today, left;
+
+    lm_wall_clock(now_text, sizeof now_text);
+    today = days_from_civil(atoi(now_text), atoi(now_text + 5), atoi(now_text + 8));
+    if (mbedtls_x509_time_is_past(&crt->valid_to)) {
+        snprintf(date, sizeof date, "%04d-%02d-%02d", crt->valid_to.year, crt->valid_to.mon,
+                 crt->valid_to.day);
+        tls_set_err(err, errlen, LM_M_TLS_OWN_EXPIRED, cfg->cert_file, date);
+        return -1;
+    }
+    if (mbedtls_x509_time_is_future(&crt->valid_from)) {
+        snprintf(date, sizeof date, "%04d-%02d-%02d", crt->valid_from.year, crt->valid_from.mon,
+                 crt->valid_from.day);
+        tls_set_err(err, errlen, LM_M_TLS_OWN_FUTURE, cfg->cert_file, date);
+        return -1;
+    }
+    if (mbedtls_x509_crt_check_extended_key_usage(crt, oid, oid_len) != 0 ||
+        mbedtls_x509_crt_check_key_usage(crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0) {
+        tls_set_err(err, errlen, LM_M_TLS_OWN_USAGE, cfg->cert_file, use);
+        return -1;
+    }
+    left = days_of(&crt->valid_to) - today;
+    if (left <= 30) {
+        snprintf(date, sizeof date, "%04d-%02d-%02d", crt->valid_to.year, crt->valid_to.mon,
+                 crt->valid_to.day);
+        lm_warn(LM_M_TLS_OWN_EXPIRES_SOON, cfg->cert_file, date, left);
+    }
+    return 0;
+}
+
 static int load_own(lm_tls_config *cfg, tls_inner *in, char *err, size_t errlen)
 {
     char msg[128];
@@ -242,11 +301,13 @@ static int load_own(lm_tls_config *cfg, tls_inner *in, char *err, size_t errlen)
                     cfg->key_file);
         return -1;
     }
-    int ret =
-        LM_COMPAT_PK_PARSE_KEYFILE(&in->key, cfg->key_file, mbedtls_ctr_drbg_random, &cfg->drbg);
+    int ret = LM_COMPAT_PK_PARSE_KEYFILE(&in->key, cfg->key_file, cfg->key_pass,
+                                         mbedtls_ctr_drbg_random, &cfg->drbg);
     if (ret != 0) {
-        if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED || ret == MBEDTLS_ERR_PK_PASSWORD_MISMATCH) {
+        if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
             tls_set_err(err, errlen, LM_M_TLS_KEY_PASSPHRASE, cfg->key_file);
+        } else if (ret == MBEDTLS_ERR_PK_PASSWORD_MISMATCH) {
+            tls_set_err(err, errlen, LM_M_TLS_KEY_WRONG_PASS, cfg->key_file);
         } else {
             tls_strerror(ret, msg, sizeof msg);
             tls_set_err(err, errlen, LM_M_TLS_BAD_KEY_FILE, cfg->key_file, msg);
@@ -257,7 +318,7 @@ static int load_own(lm_tls_config *cfg, tls_inner *in, char *err, size_t errlen)
         tls_set_err(err, errlen, LM_M_TLS_KEY_MISMATCH, cfg->key_file, cfg->cert_file);
         return -1;
     }
-    return 0;
+    return check_own_cert(cfg, &in->cert, err, errlen);
 }
 
 static void inner_free(tls_inner *in)
@@ -349,14 +410,34 @@ int lm_tls_available(void)
     return 1;
 }
 
+/* Traditional OpenSSL encryption says "Proc-Type: 4,ENCRYPTED"; PKCS#8
+ * says "BEGIN ENCRYPTED PRIVATE KEY". Either is in the first lines. */
+int lm_tls_key_is_encrypted(const char *key_file)
+{
+    char head[512];
+    size_t n;
+    FILE *f = fopen(key_file, "rb");
+    if (!f)
+        return 0;
+    n = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    head[n] = '\0';
+    return strstr(head, "ENCRYPTED") != NULL;
+}
+
 /* The library this file was compiled against (the compat choices were made
  * for it) and the protocol versions it can speak, as --version shows them:
  * scripts and tests tell a TLS 1.3 build by ", TLS 1.3". A static string,
  * safe from any thread. */
 const char *lm_tls_library(void)
 {
-    return LM_COMPAT_HAVE_TLS13 ? MBEDTLS_VERSION_STRING_FULL ", TLS 1.2, TLS 1.3"
-                                : MBEDTLS_VERSION_STRING_FULL ", TLS 1.2";
+#if defined(LANMSG_MBEDTLS_LEGACY)
+#define LM_TLS_LIBRARY_NOTE " (legacy: end-of-life upstream, no security fixes)"
+#else
+#define LM_TLS_LIBRARY_NOTE ""
+#endif
+    return LM_COMPAT_HAVE_TLS13 ? MBEDTLS_VERSION_STRING_FULL LM_TLS_LIBRARY_NOTE ", TLS 1.2, TLS 1.3"
+                                : MBEDTLS_VERSION_STRING_FULL LM_TLS_LIBRARY_NOTE ", TLS 1.2";
 }
 
 int lm_tls_has_tls13(void)
@@ -421,6 +502,7 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
     cfg->max_version = o->tls_version == 12 ? 12 : (LM_COMPAT_HAVE_TLS13 ? 13 : 12);
     cfg->cert_file = o->cert_file ? lm_xstrdup(o->cert_file) : NULL;
     cfg->key_file = o->key_file ? lm_xstrdup(o->key_file) : NULL;
+    cfg->key_pass = o->key_pass ? lm_xstrdup(o->key_pass) : NULL;
     cfg->lock = lm_mutex_new();
     atomic_init(&cfg->handshakes, 0);
     atomic_init(&cfg->resumed, 0);
@@ -502,6 +584,10 @@ void lm_tls_config_free(lm_tls_config *cfg)
     lm_mutex_free(cfg->lock);
     free(cfg->cert_file);
     free(cfg->key_file);
+    if (cfg->key_pass) {
+        mbedtls_platform_zeroize(cfg->key_pass, strlen(cfg->key_pass));
+        free(cfg->key_pass);
+    }
     free(cfg);
 }
 

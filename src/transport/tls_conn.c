@@ -63,6 +63,20 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     tls_conn *c = ctx;
     if (len > INT_MAX)
         len = INT_MAX;
+    if (c->prefix_off < c->prefix_len) {
+        size_t k = c->prefix_len - c->prefix_off;
+        if (k > len)
+            k = len;
+        memcpy(buf, c->prefix + c->prefix_off, k);
+        c->prefix_off += k;
+        track_records(c, buf, k);
+        if (c->prefix_off == c->prefix_len) {
+            free(c->prefix);
+            c->prefix = NULL;
+            c->prefix_len = c->prefix_off = 0;
+        }
+        return (int)k;
+    }
     long n = lm_net_recv(c->t.sock, buf, len, c->neterr, sizeof c->neterr);
     if (n > 0) {
         int was_first = c->first_byte < 0;
@@ -108,6 +122,131 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     }
 }
 
+/* ==== alerts ==== */
+
+/* The TLS alert names (RFC 8446 section 6 and RFC 5246), for messages. */
+static const char *alert_name(int d)
+{
+    switch (d) {
+    case 0:
+        return "close_notify";
+    case 10:
+        return "unexpected_message";
+    case 20:
+        return "bad_record_mac";
+    case 22:
+        return "record_overflow";
+    case 40:
+        return "handshake_failure";
+    case 42:
+        return "bad_certificate";
+    case 43:
+        return "unsupported_certificate";
+    case 44:
+        return "certificate_revoked";
+    case 45:
+        return "certificate_expired";
+    case 46:
+        return "certificate_unknown";
+    case 47:
+        return "illegal_parameter";
+    case 48:
+        return "unknown_ca";
+    case 49:
+        return "access_denied";
+    case 50:
+        return "decode_error";
+    case 51:
+        return "decrypt_error";
+    case 70:
+        return "protocol_version";
+    case 71:
+        return "insufficient_security";
+    case 80:
+        return "internal_error";
+    case 86:
+        return "inappropriate_fallback";
+    case 90:
+        return "user_canceled";
+    case 109:
+        return "missing_extension";
+    case 110:
+        return "unsupported_extension";
+    case 112:
+        return "unrecognized_name";
+    case 116:
+        return "certificate_required";
+    case 120:
+        return "no_application_protocol";
+    default:
+        return "unknown";
+    }
+}
+
+/* A plaintext alert record waiting on the socket (TLS 1.2 sends its
+ * refusals before any key is in use): when a write fails because the peer
+ * already closed, what it said is often still there to read. -1 if none. */
+static int pending_plain_alert(tls_conn *c)
+{
+    unsigned char b[7];
+    char err[64];
+    if (lm_net_peek(c->t.sock, b, sizeof b, err, sizeof err) != (long)sizeof b)
+        return -1;
+    return b[0] == 0x15 && b[1] == 3 && b[3] == 0 && b[4] == 2 && b[5] == 2 ? b[6] : -1;
+}
+
+/* One line for a fatal alert from the peer: the cause in words where the
+ * alert says it, with what to do. A client's refused certificate is named,
+ * with its expiry date when that is the reason. */
+static int alert_error(tls_conn *c, int d)
+{
+    const char *peer = c->t.peer;
+    const char *cert = c->cfg->cert_file ? c->cfg->cert_file : "";
+    char when[16] = "?";
+
+    if (c->cfg->is_server) {
+        /* A client that does not trust us says so: bad_certificate,
+         * unknown_ca, certificate_unknown. */
+        if (d == 42 || d == 46 || d == 48)
+            tls_conn_err(&c->t, LM_M_TLS_ALERT_CLIENT_DISTRUSTS, alert_name(d));
+        else
+            tls_conn_err(&c->t, LM_M_TLS_ALERT_FROM_PEER, peer, alert_name(d), d);
+        return LM_ERR_TLS;
+    }
+    if (d == 116 || (!c->cfg->cert_file && d == 40 && lm_compat_is_tls13(&c->ssl))) {
+        tls_conn_err(&c->t, LM_M_TLS_ALERT_CERT_REQUIRED, peer);
+        return LM_ERR_VERIFY;
+    }
+    if (c->cfg->cert_file && d == 45) {
+        const mbedtls_x509_time *t = &c->inner->cert.valid_to;
+        snprintf(when, sizeof when, "%04d-%02d-%02d", t->year, t->mon, t->day);
+        tls_conn_err(&c->t, LM_M_TLS_ALERT_CERT_EXPIRED, peer, cert, when);
+        return LM_ERR_VERIFY;
+    }
+    if (c->cfg->cert_file && d == 48) {
+        tls_conn_err(&c->t, LM_M_TLS_ALERT_UNKNOWN_CA, peer, cert);
+        return LM_ERR_VERIFY;
+    }
+    if (c->cfg->cert_file && d == 44) {
+        tls_conn_err(&c->t, LM_M_TLS_ALERT_REVOKED, peer, cert);
+        return LM_ERR_VERIFY;
+    }
+    if (c->cfg->cert_file && (d == 42 || d == 43 || d == 46)) {
+        tls_conn_err(&c->t, LM_M_TLS_ALERT_CERT_BAD, peer, cert, alert_name(d));
+        return LM_ERR_VERIFY;
+    }
+    if (d == 70) {
+        tls_conn_err(&c->t, LM_M_TLS_ALERT_VERSION, peer);
+        return LM_ERR_TLS;
+    }
+    if (d == 40 || d == 71) {
+        tls_conn_err(&c->t, LM_M_TLS_ALERT_NO_COMMON, peer, alert_name(d));
+        return LM_ERR_TLS;
+    }
+    tls_conn_err(&c->t, LM_M_TLS_ALERT_FROM_PEER, peer, alert_name(d), d);
+    return LM_ERR_TLS;
+}
+
 /* Map an mbedTLS failure onto error.h, leaving one line in t->err. */
 static int map_error(tls_conn *c, int ret, int in_handshake)
 {
@@ -127,13 +266,35 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
     }
     if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
         return tls_verify_error(c, MBEDTLS_X509_BADCERT_MISSING);
+    if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && lm_compat_last_alert(&c->ssl) >= 0)
+        return alert_error(c, lm_compat_last_alert(&c->ssl));
+    if (ret == MBEDTLS_ERR_NET_CONN_RESET || ret == MBEDTLS_ERR_NET_SEND_FAILED ||
+        ret == MBEDTLS_ERR_SSL_CONN_EOF) {
+        /* Closed on us: if it told us why first, that is the cause. */
+        int d = pending_plain_alert(c);
+        if (d >= 0)
+            return alert_error(c, d);
+    }
+    /* A client whose handshake the server cut short without a readable
+     * word gets the likely causes; a server just notes it. */
+    const char *hint =
+        in_handshake && !c->cfg->is_server
+            ? lm_tr(c->cfg->cert_file ? LM_M_TLS_HS_HINT_CERT : LM_M_TLS_HS_HINT_NO_CERT)
+            : "";
     if (ret == MBEDTLS_ERR_NET_CONN_RESET) {
-        tls_conn_err(&c->t, in_handshake ? LM_M_TLS_RESET_HS : LM_M_TLS_RESET, c->t.peer,
-                     c->neterr);
+        if (in_handshake)
+            tls_conn_err(&c->t, LM_M_TLS_RESET_HS, c->t.peer, c->neterr, hint);
+        else
+            tls_conn_err(&c->t, LM_M_TLS_RESET, c->t.peer, c->neterr);
         return LM_ERR_RESET;
     }
     if (ret == MBEDTLS_ERR_SSL_CONN_EOF) {
-        tls_conn_err(&c->t, in_handshake ? LM_M_TLS_CLOSED_HS : LM_M_TLS_CLOSED_MID, c->t.peer);
+        if (!in_handshake)
+            tls_conn_err(&c->t, LM_M_TLS_CLOSED_MID, c->t.peer);
+        else if (c->cfg->is_server)
+            tls_conn_err(&c->t, LM_M_TLS_CLIENT_CLOSED_HS, c->t.peer);
+        else
+            tls_conn_err(&c->t, LM_M_TLS_CLOSED_HS, c->t.peer, hint);
         return LM_ERR_RESET;
     }
     if (ret == MBEDTLS_ERR_NET_RECV_FAILED || ret == MBEDTLS_ERR_NET_SEND_FAILED) {
@@ -141,14 +302,15 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
         return LM_ERR;
     }
     tls_strerror(ret, msg, sizeof msg);
-    if (!in_handshake && !c->cfg->is_server && !c->cfg->cert_file && !c->app_data_seen &&
-        lm_compat_is_tls13(&c->ssl) &&
-        (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || ret == MBEDTLS_ERR_SSL_INVALID_MAC))
+    if (!in_handshake && !c->cfg->is_server && !c->app_data_seen && lm_compat_is_tls13(&c->ssl) &&
+        ret == MBEDTLS_ERR_SSL_INVALID_MAC)
         /* TLS 1.3 clients finish their handshake before the server has
-         * judged them; a refusal then (often of a missing client
-         * certificate) reaches us as an alert, or as a record we cannot
-         * decrypt because the server sent it under its handshake keys. */
-        tls_conn_err(&c->t, LM_M_TLS_ENDED_AFTER_HS, c->t.peer, msg);
+         * judged them; mbedTLS 3.6 servers send that refusal (often of a
+         * missing client certificate) under their handshake keys, which a
+         * client can no longer read (README: Known TLS limitations). */
+        tls_conn_err(&c->t,
+                     c->cfg->cert_file ? LM_M_TLS_ENDED_AFTER_HS_CERT : LM_M_TLS_ENDED_AFTER_HS,
+                     c->t.peer);
     else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
         tls_conn_err(&c->t, LM_M_TLS_ALERT, c->t.peer, msg);
     else
@@ -373,6 +535,7 @@ static int tls_shutdown(lm_transport *t)
 static void tls_destroy(lm_transport *t)
 {
     tls_conn *c = (tls_conn *)t;
+    free(c->prefix);
     mbedtls_ssl_free(&c->ssl);
     tls_inner_put(c->inner);
     free(c);
@@ -449,4 +612,23 @@ fail:
     tls_inner_put(c->inner);
     free(c);
     return NULL;
+}
+
+lm_transport *lm_tls_new_server_prefixed(lm_tls_config *cfg, lm_sock s, const char *peer,
+                                         const void *prefix, size_t len, char *err, size_t errlen)
+{
+    tls_conn *c = (tls_conn *)lm_tls_new(cfg, s, peer, NULL, err, errlen);
+    if (!c)
+        return NULL;
+    if (len) {
+        c->prefix = lm_xmalloc(len);
+        memcpy(c->prefix, prefix, len);
+        c->prefix_len = len;
+    }
+    return &c->t;
+}
+
+size_t lm_tls_hello_limit(void)
+{
+    return MBEDTLS_SSL_IN_CONTENT_LEN;
 }

@@ -65,6 +65,7 @@ struct lm_tls_config {
     int allow_insecure_key_perms;
     int min_version, max_version;
     char *cert_file, *key_file;
+    char *key_pass; /* zeroed when freed */
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
     mbedtls_x509_crt ca;
@@ -108,7 +109,9 @@ typedef struct tls_conn {
     int first_byte; /* -1 until the peer sends anything */
     unsigned char hdr[5];
     size_t hdr_have, rec_left;
-    size_t pending_write; /* length of a write interrupted by WANT_* */
+    size_t pending_write;  /* length of a write interrupted by WANT_* */
+    unsigned char *prefix; /* server: bytes read before us, served before the socket */
+    size_t prefix_len, prefix_off;
     char neterr[160];
 } tls_conn;
 

@@ -71,3 +71,16 @@ void lm_tls_get_stats(lm_tls_config *cfg, lm_tls_stats *out)
     out->handshakes = 0;
     out->resumed = 0;
 }
+
+lm_transport *lm_tls_new_server_prefixed(lm_tls_config *cfg, lm_sock s, const char *peer,
+                                         const void *prefix, size_t len, char *err, size_t errlen)
+{
+    (void)prefix;
+    (void)len;
+    return lm_tls_new(cfg, s, peer, NULL, err, errlen);
+}
+
+size_t lm_tls_hello_limit(void)
+{
+    return 16384;
+}

@@ -21,7 +21,7 @@ class PtServer:
     """lanmsg-server on port 0 whose listening line may be in either language."""
 
     def __init__(self, args, env):
-        self.proc = subprocess.Popen([SERVER, "--host", "127.0.0.1", "--port", "0"] + args,
+        self.proc = subprocess.Popen([SERVER, "--host", "127.0.0.1", "--port", "0", "--no-log-time"] + args,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                      text=True, errors="replace")
         self.lines = []

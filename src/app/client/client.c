@@ -92,10 +92,7 @@ static int open_once(lm_client *cl, int tls)
     rc = handshake(cl);
     if (rc == LM_OK || rc == LM_ERR_NOT_TLS)
         return rc;
-    if (rc == LM_ERR_RESET)
-        lm_warn(LM_M_CLI_HANDSHAKE_RESET, cl->peer, cl->tp->err);
-    else
-        lm_warn(LM_M_PASSTHROUGH, cl->tp->err);
+    lm_warn(LM_M_PASSTHROUGH, cl->tp->err);
     drop(cl);
     return rc;
 }
