@@ -57,6 +57,9 @@ if [[ $purpose == test ]]; then
     # Discovery: the Avahi client library (the backend is built where it is
     # found) and the independent mDNS peers the discovery tests talk to.
     packages+=(libavahi-client-dev python3-zeroconf avahi-daemon avahi-utils dbus)
+    # The chat client's line editing (built where libedit is found), and a
+    # real terminal for its test.
+    packages+=(libedit-dev tmux)
 fi
 
 have_apt=0
