@@ -755,8 +755,9 @@ int main(int argc, char **argv)
         stop_server(&srv);
     }
 
-    /* ---- 3. chat fan-out (one-way TLS: chat allows one session per
-     * certificate name, and every load client would share one) ---- */
+    /* ---- 3. chat fan-out (one-way TLS: every load client would share one
+     * certificate name, and chat counts the sessions of one name as one
+     * user, which would not be a room of N users) ---- */
     {
         {
             const char *pa[] = {"--host", HOST, "--port", "0", "--service", "chat", NULL};
