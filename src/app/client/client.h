@@ -22,6 +22,7 @@ typedef struct lm_client_opts {
     lm_framing framing; /* LINE or RAW */
     int timeout_ms;     /* connect, handshake and reply limit */
     int repeat;         /* connections made one after the other (>= 1) */
+    size_t max_line;    /* longest stdin line sent; longer ones are skipped */
     const char *message;
     char **words;
     int nwords;

@@ -13,6 +13,7 @@
 #include "lanmsg/discovery.h"
 #include "lanmsg/framing.h"
 #include "platform/os.h"
+#include "util/mem.h"
 #include "util/text.h"
 #include "keypass.h"
 #include "options.h"
@@ -99,6 +100,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--framing", &v)) {
             if (lm_framing_parse(v, &o->framing) != 0)
                 snprintf(a.err, sizeof a.err, "--framing %s: unknown mode (use line or raw)", v);
+        } else if (lm_arg_value(&a, "--max-line", &v)) {
+            long n;
+            if (lm_arg_int(&a, "--max-line", v, 16, 64L * 1024 * 1024, &n) == 0)
+                o->max_line = (size_t)n;
         } else if (lm_arg_value(&a, "--timeout", &v)) {
             lm_arg_seconds(&a, "--timeout", v, &o->timeout_ms);
         } else if (lm_arg_value(&a, "--repeat", &v)) {
@@ -194,7 +199,7 @@ static int on_reply(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
 /* Wait for one reply. Replies are read with the server's auto rule: a line,
  * or, from a peer that sends no newline (the tutorial's server), whatever
  * arrived once nothing more is immediately readable. */
-static int read_reply(lm_client *cl, lm_framer *f)
+static int read_reply(lm_client *cl, lm_framer *f, int *refused)
 {
     reply_ctx r = {0, 0, cl->o, cl->peer};
     char buf[16384];
@@ -220,28 +225,26 @@ static int read_reply(lm_client *cl, lm_framer *f)
         if (!r.got && !lm_client_more_ready(cl))
             lm_framer_idle(f, on_reply, &r);
     }
+    *refused = r.refused != 0;
     return r.refused ? r.refused : LM_EXIT_OK;
 }
 
 /* Send one message and wait for its reply. The newline goes out in the same
  * write as the text: a server using the auto rule would otherwise see the
  * text alone first and take it for a tutorial-style raw message. */
-static int exchange(lm_client *cl, lm_framer *f, const char *msg, size_t len)
+static int exchange(lm_client *cl, lm_framer *f, const char *msg, size_t len, int *refused)
 {
     int line = cl->o->framing != LM_FRAMING_RAW, rc;
-    char *buf = malloc(len + 1);
+    char *buf = lm_xmalloc(len + 1);
 
-    if (!buf) {
-        lm_warn(LM_M_OUT_OF_MEMORY);
-        return LM_EXIT_RUNTIME;
-    }
+    *refused = 0;
     memcpy(buf, msg, len);
     buf[len] = '\n';
     rc = lm_client_write_all(cl, buf, len + (line ? 1u : 0u));
     free(buf);
     if (rc != LM_OK)
         return lm_client_fail(cl, rc);
-    return read_reply(cl, f);
+    return read_reply(cl, f, refused);
 }
 
 /* Send the message given on the command line, or each line of a non-tty
@@ -260,19 +263,34 @@ static int run_messages(lm_client *cl)
          * under a service manager or CI) falls back to the default. */
         char *line = NULL;
         size_t cap = 0;
-        long n = lm_read_line(&line, &cap, stdin);
-        int any = n >= 0;
+        long n = lm_read_line(&line, &cap, stdin), lineno = 1;
+        int any = n >= 0, failed = LM_EXIT_OK, refused = 0;
         while (rc == LM_EXIT_OK && n >= 0) {
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                 line[--n] = '\0';
-            rc = exchange(cl, &f, line, (size_t)n);
-            if (rc == LM_EXIT_OK)
+            if ((size_t)n > o->max_line) {
+                /* The server would refuse it too: skip it, say so, go on,
+                 * and fail at the end. */
+                lm_warn(LM_M_CLI_LINE_TOO_LONG, lineno, (size_t)n, o->max_line);
+                failed = LM_EXIT_RUNTIME;
+            } else {
+                rc = exchange(cl, &f, line, (size_t)n, &refused);
+                if (refused && cl->tp) {
+                    /* Refused (and already shown) but still connected:
+                     * the next line may be fine. */
+                    failed = rc;
+                    rc = LM_EXIT_OK;
+                }
+            }
+            if (rc == LM_EXIT_OK) {
                 n = lm_read_line(&line, &cap, stdin);
+                lineno++;
+            }
         }
         free(line);
         if (any) {
             lm_framer_free(&f);
-            return rc;
+            return rc != LM_EXIT_OK ? rc : failed;
         }
     }
     {
@@ -291,7 +309,8 @@ static int run_messages(lm_client *cl)
             }
             msg = joined;
         }
-        rc = exchange(cl, &f, msg, strlen(msg));
+        int refused;
+        rc = exchange(cl, &f, msg, strlen(msg), &refused);
     }
     lm_framer_free(&f);
     return rc;
@@ -308,6 +327,7 @@ int main(int argc, char **argv)
     memset(&cl0, 0, sizeof cl0);
     o.host = "127.0.0.1";
     o.port = "5000";
+    o.max_line = LM_DEFAULT_MAX_LINE;
     o.framing = LM_FRAMING_LINE;
     o.timeout_ms = 10000;
     o.repeat = 1;
