@@ -23,6 +23,8 @@ typedef struct lm_client_opts {
     int timeout_ms;     /* connect, handshake and reply limit */
     int repeat;         /* connections made one after the other (>= 1) */
     size_t max_line;    /* longest stdin line sent; longer ones are skipped */
+    int udp;            /* --udp: one datagram per message */
+    int retries;        /* --udp: resends when no reply comes (default 2) */
     const char *message;
     char **words;
     int nwords;
@@ -62,6 +64,9 @@ int lm_client_fail(lm_client *cl, int code);
 void lm_client_close(lm_client *cl);
 /* Close, and free the TLS configuration. */
 void lm_client_free(lm_client *cl);
+/* --udp: send `message` (or, when NULL, each stdin line) as datagrams and
+ * print the replies. Returns an exit code. */
+int lm_udp_client_run(const lm_client_opts *o, const char *message);
 /* Portable getline: returns the length, or -1 at end of input. */
 long lm_read_line(char **line, size_t *cap, FILE *in);
 

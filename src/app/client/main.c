@@ -110,6 +110,12 @@ static int parse(lm_client_opts *o, int argc, char **argv)
             long n;
             if (lm_arg_int(&a, "--repeat", v, 1, 1000000, &n) == 0)
                 o->repeat = (int)n;
+        } else if (lm_arg_flag(&a, "--udp")) {
+            o->udp = 1;
+        } else if (lm_arg_value(&a, "--retries", &v)) {
+            long n;
+            if (lm_arg_int(&a, "--retries", v, 0, 100, &n) == 0)
+                o->retries = (int)n;
         } else if (lm_arg_flag(&a, "--discover")) {
             discover = 1;
         } else if (lm_arg_flag(&a, "--chat")) {
@@ -247,6 +253,25 @@ static int exchange(lm_client *cl, lm_framer *f, const char *msg, size_t len, in
     return read_reply(cl, f, refused);
 }
 
+/* The message from -m or the words after the options; NULL when stdin
+ * lines are the messages (scripted use); the tutorial's otherwise. */
+static const char *message_of(const lm_client_opts *o, char *joined, size_t cap)
+{
+    size_t used = 0;
+    if (o->message)
+        return o->message;
+    if (!o->nwords)
+        return lm_stdin_is_tty() ? DEFAULT_MESSAGE : NULL;
+    joined[0] = '\0';
+    for (int i = 0; i < o->nwords; i++) {
+        int w = snprintf(joined + used, cap - used, "%s%s", i ? " " : "", o->words[i]);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+    return joined;
+}
+
 /* Send the message given on the command line, or each line of a non-tty
  * stdin, and print each reply. */
 static int run_messages(lm_client *cl)
@@ -295,21 +320,10 @@ static int run_messages(lm_client *cl)
     }
     {
         char joined[LM_DEFAULT_MAX_LINE];
-        const char *msg = o->message ? o->message : DEFAULT_MESSAGE;
-        if (!o->message && o->nwords) {
-            size_t used = 0;
-            int i;
-            joined[0] = '\0';
-            for (i = 0; i < o->nwords; i++) {
-                int w = snprintf(joined + used, sizeof joined - used, "%s%s", i ? " " : "",
-                                 o->words[i]);
-                if (w < 0 || (size_t)w >= sizeof joined - used)
-                    break;
-                used += (size_t)w;
-            }
-            msg = joined;
-        }
+        const char *msg = message_of(o, joined, sizeof joined);
         int refused;
+        if (!msg)
+            msg = DEFAULT_MESSAGE;
         rc = exchange(cl, &f, msg, strlen(msg), &refused);
     }
     lm_framer_free(&f);
@@ -328,6 +342,7 @@ int main(int argc, char **argv)
     o.host = "127.0.0.1";
     o.port = "5000";
     o.max_line = LM_DEFAULT_MAX_LINE;
+    o.retries = 2;
     o.framing = LM_FRAMING_LINE;
     o.timeout_ms = 10000;
     o.repeat = 1;
@@ -355,6 +370,14 @@ int main(int argc, char **argv)
     }
     if (discover) {
         rc = list_servers();
+        lm_net_cleanup();
+        return rc;
+    }
+    if (o.udp) {
+        char joined[LM_DEFAULT_MAX_LINE];
+        const char *msg = message_of(&o, joined, sizeof joined);
+        lm_signals_install(NULL, NULL);
+        rc = lm_udp_client_run(&o, msg);
         lm_net_cleanup();
         return rc;
     }

@@ -26,6 +26,7 @@ typedef struct server_opts {
     const char *key_pass_file;
     const char *name; /* --name: the instance name announced on the LAN */
     int no_announce;
+    int udp, tcp; /* --udp: datagrams; --tcp with it: both */
     int log_time; /* -1: as lm_log_time_default says */
     int log_json;
 } server_opts;
@@ -76,6 +77,10 @@ static int parse(server_opts *o, int argc, char **argv)
                 o->cfg.port = v;
         } else if (lm_arg_flag(&a, "--tls")) {
             o->use_tls = 1;
+        } else if (lm_arg_flag(&a, "--udp")) {
+            o->udp = 1;
+        } else if (lm_arg_flag(&a, "--tcp")) {
+            o->tcp = 1;
         } else if (lm_arg_value(&a, "--cert", &v)) {
             o->tls.cert_file = v;
             tls_only(o, "--cert");
@@ -184,6 +189,13 @@ int main(int argc, char **argv)
         lm_warn(LM_M_BAD_FRAMING, o.framing);
         return LM_EXIT_USAGE;
     }
+    /* TCP unless --udp alone. */
+    o.cfg.udp = o.udp;
+    o.cfg.tcp = !o.udp || o.tcp;
+    if (o.udp && o.use_tls) {
+        lm_warn(LM_M_SRV_DTLS_NOT_YET);
+        return LM_EXIT_USAGE;
+    }
     /* A TLS flag without --tls would be ignored, and the server would
      * speak plain text to someone who believes it is encrypted. */
     if (o.tls_flag && !o.use_tls) {
@@ -223,16 +235,21 @@ int main(int argc, char **argv)
         return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
     }
     lm_signals_install(&stop, &reload);
-    if (o.use_tls)
+    if (o.cfg.tcp && o.use_tls)
         lm_info(LM_M_SRV_LISTENING_TLS, lm_server_address(srv),
                 o.cfg.allow_plain ? lm_tr(LM_M_WORD_TLS_AND_PLAIN) : lm_tr(LM_M_WORD_TLS),
                 lm_tls_library());
-    else
+    else if (o.cfg.tcp)
         lm_info(LM_M_SRV_LISTENING, lm_server_address(srv), lm_tr(LM_M_WORD_PLAIN));
+    if (o.cfg.udp)
+        lm_info(LM_M_SRV_LISTENING_UDP, lm_server_address(srv), lm_tr(LM_M_WORD_UDP));
     if (o.cfg.allow_plain)
         lm_warn(LM_M_SRV_PLAIN_ALLOWED);
     if (server_announce_wanted(o.cfg.host, o.no_announce)) {
-        lm_disc_opts d = {.name = o.name, .port = (uint16_t)lm_server_port(srv), .tls = o.use_tls};
+        lm_disc_opts d = {.name = o.name,
+                          .udp = !o.cfg.tcp, /* with both, TCP is the one announced */
+                          .port = (uint16_t)lm_server_port(srv),
+                          .tls = o.use_tls};
         server_announce_start(&announce, &d);
     }
     rc = lm_server_run(srv, &stop, &reload, err, sizeof err);
