@@ -301,6 +301,11 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
         lm_tp_set_error(&c->t, "%s", c->neterr[0] ? c->neterr : lm_tr(LM_M_TLS_NET_ERROR));
         return LM_ERR;
     }
+    if (!in_handshake && ret == MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE && lm_compat_is_tls13(&c->ssl)) {
+        /* mbedTLS 3.6 takes no KeyUpdate (README: Known TLS limitations). */
+        tls_conn_err(&c->t, LM_M_TLS_POST_HS_UNSUPPORTED, c->t.peer);
+        return LM_ERR_TLS;
+    }
     tls_strerror(ret, msg, sizeof msg);
     if (!in_handshake && !c->cfg->is_server && !c->app_data_seen && lm_compat_is_tls13(&c->ssl) &&
         ret == MBEDTLS_ERR_SSL_INVALID_MAC)
