@@ -39,10 +39,13 @@ static void set_err(char *err, size_t errlen, lm_msg_id id, ...)
 /* ==== host:port ==== */
 
 /* Letters, digits, '-', '_' and dots between labels of at most 63: a name
- * as LANs write them (NetBIOS-style underscores included). */
+ * as LANs write them (NetBIOS-style underscores included). Digits and dots
+ * alone are a mistyped address ("192.168.001.10"), not a name. */
 static int name_ok(const char *s, size_t n)
 {
     size_t label = 0;
+    if (strspn(s, "0123456789.") == n)
+        return 0;
     if (n == 0 || n > 253)
         return 0;
     for (size_t i = 0; i < n; i++) {
