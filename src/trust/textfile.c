@@ -190,10 +190,35 @@ int lm_tf_date_ok(const char *s)
     return 1;
 }
 
+/* Days since 1970-01-01 to a civil date, in the proleptic Gregorian
+ * calendar: count in 400-year eras (146097 days), then years of the era
+ * from a March-based year so that the leap day falls last. */
+void lm_tf_utc(long long t, int out[6])
+{
+    long long days = t / 86400, secs = t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    days += 719468; /* 0000-03-01 to 1970-01-01 */
+    long long era = (days >= 0 ? days : days - 146096) / 146097;
+    long long doe = days - era * 146097;                                   /* 0..146096 */
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* 0..365 */
+    long long mp = (5 * doy + 2) / 153;                                    /* March = 0 */
+    out[2] = (int)(doy - (153 * mp + 2) / 5 + 1);
+    out[1] = (int)(mp < 10 ? mp + 3 : mp - 9);
+    out[0] = (int)(yoe + era * 400 + (out[1] <= 2));
+    out[3] = (int)(secs / 3600);
+    out[4] = (int)(secs / 60 % 60);
+    out[5] = (int)(secs % 60);
+}
+
 void lm_tf_today(char out[LM_TF_DATE_LEN])
 {
-    time_t now = time(NULL);
-    struct tm *tm = gmtime(&now);
-    if (!tm || strftime(out, LM_TF_DATE_LEN, "%Y-%m-%d", tm) != LM_TF_DATE_LEN - 1)
-        snprintf(out, LM_TF_DATE_LEN, "1970-01-01");
+    int f[6];
+    char buf[40];
+    lm_tf_utc((long long)time(NULL), f);
+    snprintf(buf, sizeof buf, "%04d-%02d-%02d", f[0] % 10000, f[1], f[2]);
+    snprintf(out, LM_TF_DATE_LEN, "%.10s", buf);
 }

@@ -47,7 +47,10 @@ int lm_tf_fields(const lm_tf *tf, size_t i, char *buf, char **fields, int max);
 
 /* 1 when s is a real date written YYYY-MM-DD. */
 int lm_tf_date_ok(const char *s);
-/* Today's date (UTC), YYYY-MM-DD. Not thread-safe (gmtime). */
+/* Today's date (UTC), YYYY-MM-DD. */
 void lm_tf_today(char out[LM_TF_DATE_LEN]);
+/* Seconds since 1970 (UTC) as year, month, day, hour, minute, second;
+ * computed, not through gmtime, so any thread may call it. */
+void lm_tf_utc(long long t, int out[6]);
 
 #endif
