@@ -8,6 +8,7 @@
 
 #include "lanmsg/text.h"
 #include "pairing/pair_proto.h"
+#include "platform/paths.h"
 #include "transport/tls_identity.h"
 #include "transport/tls_pake.h"
 #include "trust/enrolled.h"
@@ -239,4 +240,23 @@ const char *lm_pair_client_key_pem(const lm_pair_client *c)
 const char *lm_pair_client_cert_pem(const lm_pair_client *c)
 {
     return c->state == C_DONE ? c->cert_pem : NULL;
+}
+
+int lm_pair_client_file(const char *state_dir, const char *hostport, char *out, size_t len,
+                        char *err, size_t errlen)
+{
+    char name[300];
+    size_t n = 0;
+    n += (size_t)snprintf(name, sizeof name, "client-");
+    for (const char *p = hostport; *p && n + 6 < sizeof name; p++) {
+        char c = *p;
+        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '.' || c == '-';
+        /* "[::1]:5000" -> "__1_5000": brackets go, separators become '_' */
+        if (c == '[' || c == ']')
+            continue;
+        name[n++] = keep ? c : '_';
+    }
+    snprintf(name + n, sizeof name - n, ".pem");
+    return lm_path_join(out, len, state_dir, name, err, errlen);
 }

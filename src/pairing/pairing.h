@@ -92,6 +92,14 @@ lm_pair_error lm_pair_client_reason(const lm_pair_client *c);
 const char *lm_pair_client_key_pem(const lm_pair_client *c);
 const char *lm_pair_client_cert_pem(const lm_pair_client *c);
 
+/* Where a client keeps the key and certificate pairing gave it for one
+ * server: <state_dir>/client-<host>_<port>.pem, from the canonical
+ * host:port (lm_known_key), with every character that is not a letter,
+ * digit, '.' or '-' written as '_' (IPv6 colons are not file names on
+ * Windows). 0, or -1 with err when it does not fit. */
+int lm_pair_client_file(const char *state_dir, const char *hostport, char *out, size_t len,
+                        char *err, size_t errlen);
+
 /* ---- server ---- */
 
 typedef struct lm_pair_server lm_pair_server;

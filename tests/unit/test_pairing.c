@@ -539,12 +539,24 @@ static void test_names(void)
     lm_pcode_free(pc);
 }
 
+static void test_client_file(void)
+{
+    char out[600], err[256];
+    CHECK(lm_pair_client_file("st", "lanbox:5000", out, sizeof out, err, sizeof err) == 0);
+    CHECK(strcmp(out, "st/client-lanbox_5000.pem") == 0);
+    CHECK(lm_pair_client_file("st", "[fe80::1]:7000", out, sizeof out, err, sizeof err) == 0);
+    CHECK(strcmp(out, "st/client-fe80__1_7000.pem") == 0);
+    CHECK(lm_pair_client_file("st/", "10.0.0.2:5000", out, sizeof out, err, sizeof err) == 0);
+    CHECK(strcmp(out, "st/client-10.0.0.2_5000.pem") == 0);
+}
+
 int main(void)
 {
     char why[256];
     lm_lang_init("en");
     binding(&direct, 1);
     test_codes();
+    test_client_file();
     if (!lm_pake_available(why, sizeof why)) {
         test_unavailable();
         printf("pairing: ok (%s)\n", why);
