@@ -27,8 +27,9 @@ static void set_err(char *err, size_t errlen, lm_msg_id id, ...)
 int lm_path_join(char *out, size_t len, const char *dir, const char *name, char *err, size_t errlen)
 {
     size_t n = strlen(dir);
-    const char *sep = (n > 0 && lm_paths_is_sep(dir[n - 1])) ? "" : "/";
-    int w = snprintf(out, len, "%s%s%s", dir, sep, name);
+    char sep[2] = {lm_paths_sep(), '\0'};
+    int w =
+        snprintf(out, len, "%s%s%s", dir, (n > 0 && lm_paths_is_sep(dir[n - 1])) ? "" : sep, name);
     if (w < 0 || (size_t)w >= len) {
         set_err(err, errlen, LM_M_PATH_TOO_LONG, dir, name);
         if (len)
@@ -86,9 +87,7 @@ int lm_dir_prepare(const char *path, lm_dir_kind kind, char *err, size_t errlen)
     return lm_dir_check(path, kind, err, errlen);
 }
 
-/* The folder part of a path (for the temporary file and the durable
- * rename); "." when there is none. */
-static void dir_of(const char *path, char *out, size_t len)
+void lm_path_dir(const char *path, char *out, size_t len)
 {
     size_t n = strlen(path);
     while (n > 0 && !lm_paths_is_sep(path[n - 1]))
@@ -135,7 +134,7 @@ int lm_file_write_atomic(const char *path, const void *data, size_t len, int mod
         set_err(err, errlen, LM_M_PATH_WRITE, path, strerror(saved));
         return -1;
     }
-    dir_of(path, dir, sizeof dir);
+    lm_path_dir(path, dir, sizeof dir);
     lm_paths_sync_dir(dir);
     return 0;
 }

@@ -44,6 +44,9 @@ int lm_dir_prepare(const char *path, lm_dir_kind kind, char *err, size_t errlen)
  * folder's existence is checked. 0, or -1 with err. */
 int lm_dir_check(const char *path, lm_dir_kind kind, char *err, size_t errlen);
 
+/* The folder part of a path ("." when it has none). */
+void lm_path_dir(const char *path, char *out, size_t len);
+
 /* dir + separator + name into out. 0, or -1 with err when it does not fit. */
 int lm_path_join(char *out, size_t len, const char *dir, const char *name, char *err,
                  size_t errlen);
@@ -76,8 +79,9 @@ void lm_user_name(char *out, size_t len);
 /* ---- per-platform pieces, used by paths.c; not for other callers ---- */
 /* The base folder for a kind ("/home/a/.local/state"), before "lanmsg". */
 int lm_paths_base(lm_dir_kind kind, char *out, size_t len, char *err, size_t errlen);
-/* 1 for a path separator of this platform. */
+/* 1 for a path separator of this platform; the one it writes. */
 int lm_paths_is_sep(char c);
+char lm_paths_sep(void);
 /* Make the rename of a file in `dir` durable (POSIX: fsync the folder). */
 void lm_paths_sync_dir(const char *dir);
 

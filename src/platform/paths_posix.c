@@ -26,6 +26,11 @@ static void set_err(char *err, size_t errlen, lm_msg_id id, ...)
     va_end(ap);
 }
 
+char lm_paths_sep(void)
+{
+    return '/';
+}
+
 int lm_paths_is_sep(char c)
 {
     return c == '/';

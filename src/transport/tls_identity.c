@@ -295,6 +295,9 @@ static int own_identity(const char *dir, const char *key_name, const char *crt_n
     int rc = -1;
 
     *created = 0;
+    /* Made 0700 if missing; refused if others could read our keys. */
+    if (lm_dir_prepare(dir, LM_DIR_STATE, err, errlen) != 0)
+        return -1;
     if (lm_path_join(key_path, key_len, dir, key_name, err, errlen) != 0 ||
         lm_path_join(crt_path, crt_len, dir, crt_name, err, errlen) != 0)
         return -1;
@@ -651,8 +654,13 @@ int lm_id_save_pair(const char *path, const char *key_pem, const char *crt_pem, 
                     size_t errlen)
 {
     size_t kl = strlen(key_pem), cl = strlen(crt_pem);
-    char *both = malloc(kl + cl + 1);
+    char dir[LM_PATH_MAX], *both;
     int rc;
+
+    lm_path_dir(path, dir, sizeof dir);
+    if (lm_dir_prepare(dir, LM_DIR_STATE, err, errlen) != 0)
+        return -1;
+    both = malloc(kl + cl + 1);
     if (!both) {
         set_err(err, errlen, LM_M_OUT_OF_MEMORY);
         return -1;

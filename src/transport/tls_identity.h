@@ -32,7 +32,8 @@
 #define LM_ID_ISSUER_KEY "issuer.key"
 #define LM_ID_ISSUER_CRT "issuer.crt"
 
-/* Load the server identity in dir, creating what is missing. `host` (may
+/* Load the server identity in dir, creating what is missing (the folder
+ * too, 0700; one that others can read is refused). `host` (may
  * be NULL) is one more SAN, e.g. the address the server listens on. Fills
  * the paths of the two files and the key's fingerprint; *created is 1 when
  * the key was made now. 0, or -1 with err. */
@@ -94,7 +95,7 @@ int lm_id_check_issued(const lm_id_request *req, const char *name, const unsigne
                        size_t len, char **pem, char *err, size_t errlen);
 
 /* Client: write the key and its certificate as one PEM file (key first),
- * replaced atomically, mode 0600: one file, so the two can never be found
+ * replaced atomically, mode 0600, in a folder made 0700 if missing: one file, so the two can never be found
  * out of step. It serves as both --cert and --key. 0, or -1 with err. */
 int lm_id_save_pair(const char *path, const char *key_pem, const char *crt_pem, char *err,
                     size_t errlen);

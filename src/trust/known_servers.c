@@ -365,8 +365,15 @@ static int save(const lm_known *k, const char *path, char *err, size_t errlen)
 int lm_known_remember(const char *path, const char *key, const unsigned char fp[LM_FP_LEN],
                       const char *date, char *err, size_t errlen)
 {
-    lm_known *k = lm_known_load(path, err, errlen);
+    char dir[LM_PATH_MAX];
+    lm_known *k;
     int rc = -1;
+
+    /* The first server ever trusted makes the folder (0700, checked). */
+    lm_path_dir(path, dir, sizeof dir);
+    if (lm_dir_prepare(dir, LM_DIR_CONFIG, err, errlen) != 0)
+        return -1;
+    k = lm_known_load(path, err, errlen);
     if (!k)
         return -1;
     if (lm_known_add(k, key, fp, date, err, errlen) == 0)

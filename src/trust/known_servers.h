@@ -64,7 +64,7 @@ int lm_known_remove(lm_known *k, const char *key);
 char *lm_known_text(const lm_known *k, size_t *len);
 
 /* Re-read the file, add one server, replace the file atomically (creating
- * it, with its explanatory header, when missing). 0, or -1 with err; the
+ * it, with its explanatory header, and its folder, 0700, when missing). 0, or -1 with err; the
  * file is unchanged on failure. */
 int lm_known_remember(const char *path, const char *key, const unsigned char fp[LM_FP_LEN],
                       const char *date, char *err, size_t errlen);

@@ -273,36 +273,47 @@ typedef struct client_opts {
 } client_opts;
 
 typedef struct client_result {
-    int hs_rc, verified, paired, pair_reason, echoed;
+    int hs_rc, verified, resumed, paired, pair_reason, echoed;
     lm_trust_result trust;
     int has_trust;
     char err[640];
 } client_result;
 
-static client_result run_client(int port, const client_opts *co)
+/* A client configuration as the program would make it: trust from
+ * known_servers (and --pin, --trust-on-first-use), the enrolled pair file
+ * as certificate and key. */
+static lm_tls_config *client_cfg(int port, const client_opts *co, lm_trust **trust)
 {
-    client_result r;
-    char err[512], sport[16], peer[LM_ADDR_MAX];
-    lm_sock s;
-    memset(&r, 0, sizeof r);
-
+    char err[512];
+    int code;
     lm_trust_options to = {.pin = co->pin, .known_path = known_path, .tofu = co->tofu};
-    lm_trust *trust = lm_trust_new(&to, err, sizeof err);
-    if (!trust)
+    *trust = lm_trust_new(&to, err, sizeof err);
+    if (!*trust)
         fprintf(stderr, "client trust: %s\n", err);
-    CHECK(trust != NULL);
+    CHECK(*trust != NULL);
     lm_tls_options o = {0};
-    o.trust = trust;
+    o.trust = *trust;
     o.port = port;
     o.cert_file = co->cert;
     o.key_file = co->cert;
     o.tls_version = co->tls_version;
     o.alpn = co->pair_code ? pair_alpn : NULL;
-    int code;
     lm_tls_config *cfg = lm_tls_config_new(&o, err, sizeof err, &code);
     if (!cfg)
         fprintf(stderr, "client config: %s\n", err);
     CHECK(cfg != NULL);
+    return cfg;
+}
+
+/* One connection with a given configuration (kept between calls, it
+ * resumes the session it saved). */
+static client_result connect_client(int port, const client_opts *co, lm_tls_config *cfg,
+                                    lm_trust *trust)
+{
+    client_result r;
+    char err[512], sport[16], peer[LM_ADDR_MAX];
+    lm_sock s;
+    memset(&r, 0, sizeof r);
 
     snprintf(sport, sizeof sport, "%d", port);
     CHECK(lm_net_connect("127.0.0.1", sport, 5000, &s, peer, sizeof peer, err, sizeof err) ==
@@ -319,6 +330,7 @@ static client_result run_client(int port, const client_opts *co)
     if (r.hs_rc != LM_OK)
         goto out;
     r.verified = t->verified;
+    r.resumed = t->resumed;
     if (tr && tr->verdict == LM_TRUST_FIRST_USE && !tr->ask) {
         unsigned char fp[32];
         CHECK(lm_tls_peer_fp(t, fp) == 0);
@@ -367,6 +379,14 @@ static client_result run_client(int port, const client_opts *co)
     lm_pair_client_free(pc);
 out:
     close_tp(t);
+    return r;
+}
+
+static client_result run_client(int port, const client_opts *co)
+{
+    lm_trust *trust;
+    lm_tls_config *cfg = client_cfg(port, co, &trust);
+    client_result r = connect_client(port, co, cfg, trust);
     lm_tls_config_free(cfg);
     lm_trust_free(trust);
     return r;
@@ -567,13 +587,41 @@ static void test_pair_then_chat(int tls_version)
     CHECK(r.hs_rc == LM_OK && r.verified && r.trust.reason == LM_TRUST_R_KNOWN && r.echoed);
     CHECK(s.hs_rc == LM_OK && s.verified && strcmp(s.peer_cn, "alice") == 0);
 
-    /* revoked: refused at the handshake */
+    /* --repeat: one client configuration, the second connection resumes
+     * and keeps both answers (the pin's and the enrolled name) */
+    client_opts mutual = {.cert = pair_file, .tls_version = tls_version};
+    lm_trust *ctrust;
+    lm_tls_config *ccfg = client_cfg(port, &mutual, &ctrust);
+    server_start_on(&s, cfg, NULL, port);
+    r = connect_client(port, &mutual, ccfg, ctrust);
+    server_join(&s);
+    CHECK(r.hs_rc == LM_OK && r.echoed && !r.resumed);
+    server_start_on(&s, cfg, NULL, port);
+    r = connect_client(port, &mutual, ccfg, ctrust);
+    server_join(&s);
+    if (!r.resumed || r.trust.reason != LM_TRUST_R_KNOWN || strcmp(s.peer_cn, "alice") != 0)
+        fprintf(stderr, "resumed (TLS %d): rc %d resumed %d reason %d server cn '%s' %s\n",
+                tls_version, r.hs_rc, r.resumed, r.trust.reason, s.peer_cn, s.err);
+    CHECK(r.hs_rc == LM_OK && r.echoed && r.resumed && r.has_trust);
+    CHECK(r.trust.reason == LM_TRUST_R_KNOWN);
+    CHECK(s.hs_rc == LM_OK && strcmp(s.peer_cn, "alice") == 0);
+
+    /* revoked: refused at the handshake, a resumed one included */
     lm_enrolled *e = lm_enrolled_load(enrolled_path, err, sizeof err);
     CHECK(e && lm_enrolled_revoke(e, "alice", "2026-12-01", err, sizeof err) == 0);
     CHECK(lm_enrolled_save(e, enrolled_path, err, sizeof err) == 0);
     lm_enrolled_free(e);
     server_start_on(&s, cfg, NULL, port);
-    r = run_client(port, &(client_opts){.cert = pair_file, .tls_version = tls_version});
+    r = connect_client(port, &mutual, ccfg, ctrust);
+    server_join(&s);
+    if (s.hs_rc != LM_ERR_VERIFY)
+        fprintf(stderr, "revoked, resuming (TLS %d): server %d %s\n", tls_version, s.hs_rc, s.err);
+    CHECK(s.hs_rc == LM_ERR_VERIFY && strstr(s.err, "revoked"));
+    CHECK(r.hs_rc != LM_OK || !r.echoed);
+    lm_tls_config_free(ccfg);
+    lm_trust_free(ctrust);
+    server_start_on(&s, cfg, NULL, port);
+    r = run_client(port, &mutual);
     server_join(&s);
     CHECK(s.hs_rc == LM_ERR_VERIFY && strstr(s.err, "revoked"));
     CHECK(r.hs_rc != LM_OK || !r.echoed);

@@ -124,6 +124,12 @@ static void test_server_identity(void)
                        sizeof err) != 0);
     CHECK(strstr(err, "chmod 600") != NULL && strchr(err, '\n') == NULL);
     CHECK(chmod(key, 0600) == 0);
+    /* a state folder others can read is refused before anything is read */
+    CHECK(chmod(dir, 0755) == 0);
+    CHECK(lm_id_server(dir, "192.168.7.7", crt, sizeof crt, key, sizeof key, fp2, &created, err,
+                       sizeof err) != 0);
+    CHECK(strstr(err, "chmod 700") != NULL);
+    CHECK(chmod(dir, 0700) == 0);
 #endif
     /* a key file that is not a key */
     char other[600];

@@ -166,13 +166,19 @@ static void test_files(void)
     char *t;
 
     scratch_dir(dir, sizeof dir, "known");
-    join(path, sizeof path, dir, "known_servers");
+    /* the folder is made by the first remember, 0700 */
+    char sub[560];
+    join(sub, sizeof sub, dir, "config/lanmsg");
+    join(path, sizeof path, sub, "known_servers");
     /* a missing file is an empty list */
     lm_known *k = lm_known_load(path, err, sizeof err);
     CHECK(k && lm_known_count(k) == 0);
     lm_known_free(k);
 
     CHECK(lm_known_remember(path, "lanbox:5000", fp_a, "2026-11-29", err, sizeof err) == 0);
+#if !defined(_WIN32)
+    CHECK(lm_file_mode(sub, err, sizeof err) == 0700);
+#endif
     t = read_text(path);
     CHECK(t && strncmp(t, "# lanmsg known servers", 22) == 0 && strstr(t, text_a));
     free(t);
