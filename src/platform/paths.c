@@ -5,6 +5,7 @@
 #include "platform/paths.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ void lm_path_dir(const char *path, char *out, size_t len)
 int lm_file_write_atomic(const char *path, const void *data, size_t len, int mode, char *err,
                          size_t errlen)
 {
-    static unsigned counter; /* names only; collisions are retried */
+    static atomic_uint counter; /* names only; collisions are retried */
     char tmp[LM_PATH_MAX + 32], dir[LM_PATH_MAX];
     int rc = -1, saved = 0;
 
@@ -117,7 +118,8 @@ int lm_file_write_atomic(const char *path, const void *data, size_t len, int mod
      * exclusive, so a name another writer took is EEXIST and we retry. */
     for (int i = 0; i < TMP_TRIES && rc != 0; i++) {
         snprintf(tmp, sizeof tmp, "%s.tmp-%08lx%04x", path,
-                 (unsigned long)(lm_now_us() & 0xffffffffu), (counter++ + (unsigned)i) & 0xffffu);
+                 (unsigned long)(lm_now_us() & 0xffffffffu),
+                 (atomic_fetch_add(&counter, 1) + (unsigned)i) & 0xffffu);
         errno = 0;
         rc = lm_file_create(tmp, data, len, mode);
         saved = errno;
