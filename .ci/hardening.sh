@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hardening checks, called by .ci/run (issue 6):
+# Hardening checks, called by .ci/run:
 #   1. the whole test suite in an ASan+UBSan build; any sanitizer report
 #      from any process (servers included) fails the step;
 #   2. each libFuzzer target for FUZZ_SECONDS (default 60; four targets,
@@ -11,6 +11,9 @@
 # Needs: clang, libclang-rt-14-dev (or the clang version's runtime),
 # valgrind, and the test peers (openssl, gnutls-bin, socat, ncat,
 # netcat-openbsd, sslscan, testssl.sh).
+# Every build is configured by tools/setup.sh, so it gets the same mbedTLS
+# as tools/test.sh (3.6: the system's, or the source tree it fetched into
+# build/_deps, compiled per build folder: instrumented where the build is).
 # Usage: .ci/hardening.sh [asan|fuzz|valgrind|testssl ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,10 +30,16 @@ fail() {
     status=1
 }
 
+# Installs what is missing and configures build folder $1 (more cmake
+# options follow); the steps build only what they need.
+configure() {
+    "$src/tools/setup.sh" --for test --configure-only "$@"
+}
+
 step_asan() {
     echo "== ASan + UBSan: whole test suite =="
     local b=$out/asan logs=$out/asan-logs
-    cmake -S "$src" -B "$b" -DLANMSG_SANITIZE=ON -DLANMSG_WERROR=ON >/dev/null
+    configure "$b" -DLANMSG_SANITIZE=ON -DLANMSG_WERROR=ON
     cmake --build "$b" -j2
     rm -rf "$logs" && mkdir -p "$logs"
     # Reports go to files too, so that one from a server whose stderr a
@@ -51,8 +60,8 @@ step_fuzz() {
     local b=$out/fuzz
     # Warnings are gcc's job (-Werror in the other builds); here only the
     # fuzz targets and what they need are built.
-    CC=clang cmake -S "$src" -B "$b" -DLANMSG_FUZZ=ON >/dev/null
-    local targets=(fuzz_framer fuzz_options fuzz_chat_cmd)
+    CC=clang configure "$b" -DLANMSG_FUZZ=ON
+    local targets=(fuzz_framer fuzz_options fuzz_chat_cmd fuzz_hello)
     if grep -q '^LANMSG_WITH_TLS:BOOL=ON' "$b/CMakeCache.txt"; then
         targets+=(fuzz_tls_config fuzz_tls_server)
     fi
@@ -78,7 +87,7 @@ step_fuzz() {
 step_valgrind() {
     echo "== valgrind memcheck: servers of the integration, abuse, interop and chat tests =="
     local b=$out/valgrind logs=$out/valgrind-logs
-    cmake -S "$src" -B "$b" -DLANMSG_WERROR=ON >/dev/null
+    configure "$b" -DLANMSG_WERROR=ON
     cmake --build "$b" -j2
     rm -rf "$logs" && mkdir -p "$logs"
     if ! (cd "$b" && LANMSG_WRAP="valgrind -q --error-exitcode=99 --leak-check=full \
@@ -103,7 +112,7 @@ step_valgrind() {
 step_testssl() {
     echo "== testssl.sh =="
     local b=$out/valgrind
-    cmake -S "$src" -B "$b" -DLANMSG_WERROR=ON >/dev/null
+    configure "$b" -DLANMSG_WERROR=ON
     cmake --build "$b" -j2
     (cd "$b" && ctest --output-on-failure -R '^interop\.testssl$') || fail "testssl.sh check failed"
 }

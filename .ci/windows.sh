@@ -2,20 +2,17 @@
 # CI step: cross-build lanmsg for 64-bit Windows with mingw-w64, with TLS, and
 # run its test suite under wine.
 #
-# mbedTLS for Windows is built here from Debian's own source package
-# (apt-get source, through a private apt configuration under the build folder:
-# its own sources list, lists and cache; the system's /etc/apt untouched),
-# configured as Debian configures it, libraries only, with its own CMake and
-# lanmsg's toolchain file. The result is installed into a private prefix and
-# kept between runs under /var/cache/lanmsg-ci where the machine keeps it.
-# Nothing of mbedTLS is committed.
+# mbedTLS for Windows is 3.6 LTS, the same source tree the Linux builds use:
+# tools/mbedtls-source.sh fetches the distribution's source package once
+# into build/_deps/mbedtls (apt's own archives and keyring, a private apt
+# configuration; the system's /etc/apt untouched) and every later step
+# reuses it. CMake builds it with lanmsg (-DLANMSG_MBEDTLS_SOURCE_DIR) with
+# lanmsg's toolchain file, static, threading on winpthreads. Nothing of
+# mbedTLS is committed.
 #
 # Usage: .ci/windows.sh [build-dir]             (default: build-windows)
-# Environment: LANMSG_CI_WIN_CACHE  where the built mbedTLS is kept
-#                                   (default /var/cache/lanmsg-ci/mbedtls-mingw)
-#              LANMSG_CI_MIRROR     Debian mirror (default http://deb.debian.org/debian)
-#              LANMSG_CI_WIN_SUITE  suite to take the source from (default: this system's)
-#              LANMSG_WIN_TLS=OFF   plain-only build (no mbedTLS at all)
+# Environment: LANMSG_WIN_TLS=OFF   plain-only build (no mbedTLS at all)
+#              LANMSG_MBEDTLS_SUITES, LANMSG_DEPS_DIR: see tools/mbedtls-source.sh
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -23,9 +20,6 @@ t0=$(date +%s)
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build-windows}
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
-mirror=${LANMSG_CI_MIRROR:-http://deb.debian.org/debian}
-suite=${LANMSG_CI_WIN_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 toolchain=$here/cmake/mingw-w64.cmake
 with_tls=${LANMSG_WIN_TLS:-ON}
 mkdir -p "$build"
@@ -42,64 +36,17 @@ if ((${#need[@]})); then
     apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-# ---- mbedTLS for mingw, from Debian's source package ----
-prefix=""
+# ---- mbedTLS 3.6: the source tree, fetched once ----
+srcdir=""
 if [[ $with_tls == ON ]]; then
-    cache=${LANMSG_CI_WIN_CACHE:-/var/cache/lanmsg-ci/mbedtls-mingw}
-    if ! mkdir -p "$cache" 2>/dev/null || [[ ! -w $cache ]]; then
-        cache=$build/mbedtls-cache
-        mkdir -p "$cache"
-    fi
-    # The cache entry is keyed by the toolchain file and the compiler, so a
-    # changed toolchain rebuilds rather than links against stale objects.
-    key=$( (cat "$toolchain"; x86_64-w64-mingw32-gcc-posix --version | head -1; echo "$suite") |
-          sha256sum | cut -c1-12)
-    prefix=$cache/$key
-    if [[ -f $prefix/.complete ]]; then
-        step "mbedTLS from the cache ($(cat "$prefix/.complete"))"
-    else
-        step "mbedTLS: fetching Debian's source package ($suite)"
-        apt_root=$build/apt
-        rm -rf "$apt_root"
-        mkdir -p "$apt_root"/{lists/partial,cache/archives/partial,sources.list.d,src}
-        echo "deb-src [signed-by=$keyring] $mirror $suite main" >"$apt_root/sources.list"
-        apt_opts=(-o "Dir::Etc::SourceList=$apt_root/sources.list"
-                  -o "Dir::Etc::SourceParts=$apt_root/sources.list.d"
-                  -o "Dir::State::Lists=$apt_root/lists"
-                  -o "Dir::Cache=$apt_root/cache"
-                  -o "APT::Sandbox::User=root")
-        apt-get "${apt_opts[@]}" -qq update
-        (cd "$apt_root/src" && apt-get "${apt_opts[@]}" -qq source mbedtls)
-        srcdir=$(find "$apt_root/src" -mindepth 1 -maxdepth 1 -type d -name 'mbedtls-*' | head -1)
-        version=$(dpkg-parsechangelog -l "$srcdir/debian/changelog" -S Version)
-
-        # Debian's own configuration (debian/rules runs scripts/config.py
-        # set ...): threading on pthreads (mingw's winpthreads here) matters,
-        # since the server shares TLS contexts between its loop threads.
-        (cd "$srcdir" && sed -n 's/^[[:space:]]*scripts\/config\.py set \([A-Z0-9_]*\).*/\1/p' \
-            debian/rules | while read -r opt; do
-            [[ $opt == MBEDTLS_HAVEGE_C ]] && continue # a Linux-only entropy hack
-            python3 scripts/config.py set "$opt"
-        done)
-
-        step "mbedTLS $version: building its libraries for mingw"
-        rm -rf "$prefix.tmp"
-        cmake -S "$srcdir" -B "$build/mbedtls-build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
-            -DCMAKE_BUILD_TYPE=Release -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
-            -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
-            -DMBEDTLS_FATAL_WARNINGS=OFF -DCMAKE_INSTALL_PREFIX="$prefix.tmp" >/dev/null
-        cmake --build "$build/mbedtls-build" -j2 >/dev/null
-        cmake --install "$build/mbedtls-build" >/dev/null
-        echo "mbedtls $version" >"$prefix.tmp/.complete"
-        rm -rf "$prefix"
-        mv "$prefix.tmp" "$prefix"
-    fi
+    step "mbedTLS 3.6 source (tools/mbedtls-source.sh)"
+    srcdir=$("$here/tools/mbedtls-source.sh")
 fi
 
 # ---- lanmsg, cross-built ----
 step "lanmsg: configuring (TLS $with_tls)"
 cfg=(-DCMAKE_TOOLCHAIN_FILE="$toolchain" -DLANMSG_WERROR=ON -DLANMSG_WITH_TLS="$with_tls")
-[[ -n $prefix ]] && cfg+=(-DCMAKE_PREFIX_PATH="$prefix")
+[[ -n $srcdir ]] && cfg+=(-DLANMSG_MBEDTLS_SOURCE_DIR="$srcdir")
 cmake -S "$here" -B "$build/lanmsg" "${cfg[@]}" >/dev/null
 step "lanmsg: building"
 # The programs and the unit tests. Not: test_tls (C11 thrd_* and POSIX

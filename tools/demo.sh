@@ -4,7 +4,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/tools/setup.sh" "$root/build" >/dev/null
+"$root/tools/setup.sh" --for demo "$root/build" >/dev/null
 bin=$root/build/bin
 demo=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$demo"' EXIT

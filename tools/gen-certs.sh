@@ -16,7 +16,7 @@ tool=${LANMSG_CERTGEN:-$root/build/bin/lanmsg-certgen}
 
 if [[ ! -x $tool ]]; then
     echo "gen-certs.sh: building lanmsg-certgen in $root/build ..." >&2
-    cmake -S "$root" -B "$root/build" >/dev/null
+    "$root/tools/setup.sh" --for demo --configure-only "$root/build" >/dev/null
     cmake --build "$root/build" --target lanmsg-certgen -j2 >/dev/null
 fi
 

@@ -11,14 +11,14 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 quick=0
 [[ ${1:-} == --quick ]] && quick=1
 
-"$root/tools/setup.sh" "$root/build" -DLANMSG_WERROR=ON
+"$root/tools/setup.sh" --for test "$root/build" -DLANMSG_WERROR=ON
 label=()
 ((quick)) && label=(-LE slow)
 (cd "$root/build" && ctest -j2 --output-on-failure "${label[@]}")
 
 if ((!quick)); then
     echo "== the same tests under AddressSanitizer + UBSan =="
-    "$root/tools/setup.sh" "$root/build-asan" -DLANMSG_WERROR=ON -DLANMSG_SANITIZE=ON \
+    "$root/tools/setup.sh" --for test "$root/build-asan" -DLANMSG_WERROR=ON -DLANMSG_SANITIZE=ON \
         -DCMAKE_BUILD_TYPE=Debug
     # Reports go to files as well as failing the program: a server's stderr
     # is not always read by its test, and a report must never go unseen.

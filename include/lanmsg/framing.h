@@ -46,8 +46,8 @@ typedef struct lm_framer {
 
 void lm_framer_init(lm_framer *f, lm_framing mode, size_t max_len);
 void lm_framer_free(lm_framer *f);
-/* Feed one chunk. Returns 0, non-zero if the callback stopped delivery, or
- * -1 when out of memory. */
+/* Feed one chunk. Returns 0, or non-zero if the callback stopped delivery
+ * (the rest is kept, and delivered first by the next call). */
 int lm_framer_push(lm_framer *f, const char *data, size_t len, lm_frame_fn fn, void *ctx);
 /* Nothing more is immediately readable (auto mode ends a raw message here). */
 int lm_framer_idle(lm_framer *f, lm_frame_fn fn, void *ctx);

@@ -1,19 +1,19 @@
-/* lanmsg platform layer: sockets, readiness polling, clocks and signals.
+/* lanmsg platform layer, sockets: the part of it that the public transport
+ * interface needs (lm_sock).
  *
- * This is the only interface that knows an operating system exists. Its one
- * implementation per OS (src/platform/net_posix.c today, net_win32.c later)
- * hides int file descriptors versus Winsock SOCKETs and errno versus
+ * One implementation per OS (src/platform/net_posix.c, net_win32.c) hides
+ * int file descriptors versus Winsock SOCKETs and errno versus
  * WSAGetLastError. Callers hold an opaque lm_sock and read errors as text.
+ * The rest of the platform layer is internal: src/platform/poller.h
+ * (readiness) and src/platform/os.h (clocks, signals, files, threads).
  *
  * Every function that can fail takes a caller-owned buffer `err` of `errlen`
  * bytes and writes one human-readable line into it. */
 #ifndef LANMSG_NET_H
 #define LANMSG_NET_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "lanmsg/error.h"
 
@@ -73,63 +73,9 @@ int lm_net_wait(lm_sock s, int want_write, int timeout_ms);
 int lm_net_wait_with_stdin(lm_sock s, int want_write, int timeout_ms, int *sock_ready,
                            int *stdin_ready);
 
-/* Monotonic milliseconds and microseconds. */
-uint64_t lm_now_ms(void);
-uint64_t lm_now_us(void);
-/* Monotonic nanoseconds, for timing loopback round trips of a few µs. */
-uint64_t lm_now_ns(void);
-
-/* ---- readiness poller (epoll on Linux, poll elsewhere) ---- */
-typedef struct lm_poller lm_poller;
-enum { LM_EV_READ = 1, LM_EV_WRITE = 2, LM_EV_ERROR = 4 };
-typedef struct lm_event {
-    void *udata;
-    int events;
-} lm_event;
-
-lm_poller *lm_poller_new(void);
-void lm_poller_free(lm_poller *p);
-int lm_poller_add(lm_poller *p, lm_sock s, int events, void *udata);
-int lm_poller_mod(lm_poller *p, lm_sock s, int events, void *udata);
-void lm_poller_del(lm_poller *p, lm_sock s);
-/* Returns the number of events (0 on timeout or signal), or LM_ERR. */
-int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms);
-
-/* ---- process-level bits ---- */
-/* SIGINT/SIGTERM set *stop (Ctrl-C on Windows); SIGHUP sets *reload where it
- * exists. SIGPIPE is ignored. Either pointer may be NULL. */
-void lm_signals_install(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
-/* Raise the soft open-files limit as far as allowed; returns the new limit. */
-long lm_raise_fd_limit(long want);
-/* 1 when the file descriptor / handle behind stdin is a terminal. */
-int lm_stdin_is_tty(void);
-/* Text for the last OS error, for messages about files. */
-const char *lm_os_strerror(int code);
-/* Mode bits of a file (POSIX permission bits), or -1 with err set. */
-int lm_file_mode(const char *path, char *err, size_t errlen);
-
-/* ---- names, addresses and files for tools (lanmsg-certgen) ----
- * Each returns 0, or -1 with errno set (C runtime codes, for strerror). */
-/* This machine's host name, NUL-terminated. */
-int lm_host_name(char *buf, size_t len);
 /* A numeric IPv4 or IPv6 address as bytes: returns 4 or 16, 0 if not one. */
 int lm_ip_parse(const char *text, unsigned char ip[16]);
-/* Open a file for appending, creating it readable by its owner only (0600
- * on POSIX): for secrets such as the TLS key log. NULL with errno set. */
-FILE *lm_file_append_private(const char *path);
 /* 4 or 16 address bytes as canonical text ("::1", not "::0001"). */
 void lm_ip_format(const unsigned char *ip, size_t iplen, char *buf, size_t len);
-/* 1 when something has this name, even a dangling symbolic link. */
-int lm_path_exists(const char *path);
-/* Make one directory (mode bits where the system has them). */
-int lm_make_dir(const char *path, int mode);
-/* Create path exclusively (EEXIST if it exists) with exactly `mode` where
- * the system has modes, write data, flush it to disk and close. On failure
- * nothing is left behind. */
-int lm_file_create(const char *path, const void *data, size_t len, int mode);
-/* A second name for a file; fails with EEXIST if `to` exists. */
-int lm_file_link(const char *from, const char *to);
-/* Rename `from` over `to`, replacing it in one step. */
-int lm_file_replace(const char *from, const char *to);
 
 #endif

@@ -27,6 +27,7 @@
  * scans it first. The mark lives in a spare bit of `discarding` so that the
  * public struct needs no extra field. */
 #include "lanmsg/framing.h"
+#include "util/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,10 @@ static char *detach(lm_framer *f, size_t *len)
 /* Append bytes to the buffer, growing it geometrically. The pending message
  * is checked against max_len before it gets here, so growth is bounded by
  * max_len except for input kept after a stop (at most one chunk). */
-static int append(lm_framer *f, const char *data, size_t len)
+static void append(lm_framer *f, const char *data, size_t len)
 {
     if (len == 0)
-        return 0;
+        return;
     if (len > f->cap - f->len) {
         size_t need = f->len + len;
         size_t cap = f->cap * 2;
@@ -114,29 +115,23 @@ static int append(lm_framer *f, const char *data, size_t len)
         /* Never reserve more than a legal message needs. */
         if (cap > f->max_len && need <= f->max_len)
             cap = f->max_len;
-        char *nb = realloc(f->buf, cap);
-        if (nb == NULL)
-            return -1;
-        f->buf = nb;
+        f->buf = lm_xrealloc(f->buf, cap);
         f->cap = cap;
     }
     memcpy(f->buf + f->len, data, len);
     f->len += len;
-    return 0;
 }
 
 /* Keep what a stopped callback left undelivered so that the next call picks
  * it up. Every stop follows a complete message or an OVERLONG report, and
  * both leave the buffer empty, so the kept bytes start at a message
  * boundary. */
-static int keep_unscanned(lm_framer *f, const char *data, size_t len)
+static void keep_unscanned(lm_framer *f, const char *data, size_t len)
 {
     if (len == 0)
-        return 0;
-    if (append(f, data, len) != 0)
-        return -1;
+        return;
+    append(f, data, len);
     f->discarding |= FR_UNSCANNED;
-    return 0;
 }
 
 /* Report a message that passed max_len and forget what was held of it. */
@@ -185,21 +180,20 @@ static int line_feed(lm_framer *f, const char *data, size_t len, lm_frame_fn fn,
             p = nl + 1;
         } else if (nl == NULL) {
             /* An unfinished line: the only case that needs the buffer. */
-            return append(f, p, seg);
+            append(f, p, seg);
+            return 0;
         } else if (f->len == 0) {
             /* Whole line inside this chunk: no copy. */
             rc = deliver_line(p, seg, fn, ctx);
             p = nl + 1;
         } else {
-            if (append(f, p, seg) != 0)
-                return -1;
+            append(f, p, seg);
             rc = deliver_line(f->buf, f->len, fn, ctx);
             release(f);
             p = nl + 1;
         }
         if (rc != 0) {
-            if (keep_unscanned(f, p, (size_t)(end - p)) != 0)
-                return -1;
+            keep_unscanned(f, p, (size_t)(end - p));
             return rc;
         }
     }
@@ -224,7 +218,8 @@ static int auto_feed(lm_framer *f, const char *data, size_t len, lm_frame_fn fn,
         f->discarding |= FR_DISCARD;
         return rc;
     }
-    return append(f, data, len);
+    append(f, data, len);
+    return 0;
 }
 
 /* Frame one chunk according to what the connection speaks now. */
@@ -282,8 +277,7 @@ int lm_framer_push(lm_framer *f, const char *data, size_t len, lm_frame_fn fn, v
     if (rc != 0) {
         /* The buffer now starts at a message boundary (or is empty), so
          * queueing the chunk behind it keeps the stream intact. */
-        if (keep_unscanned(f, data, len) != 0)
-            return -1;
+        keep_unscanned(f, data, len);
         return rc;
     }
     return feed(f, data, len, fn, ctx);

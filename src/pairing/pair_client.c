@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "pairing/pair_proto.h"
 #include "platform/paths.h"
 #include "transport/tls_identity.h"
@@ -184,7 +184,7 @@ static lm_pair_status on_result(lm_pair_client *c, const lm_pmsg *m)
     }
     if (lm_id_check_issued(&c->req, c->name, cert->p, cert->len, &c->cert_pem, why, sizeof why) !=
         0)
-        return fail(c, LM_PAIR_E_REFUSED, LM_M_PLAIN, why);
+        return fail(c, LM_PAIR_E_REFUSED, LM_M_PASSTHROUGH, why);
     c->state = C_DONE;
     return LM_PAIR_DONE;
 }

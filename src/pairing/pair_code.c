@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
+#include "platform/os.h"
 #include "transport/tls_pake.h"
 
 struct lm_pcode {
-    mtx_t lock;
+    lm_mutex *lock;
     char digits[LM_PCODE_DIGITS + 1];
     uint64_t expires_ms;
     int tries_left;
@@ -56,7 +56,11 @@ lm_pcode *lm_pcode_from(const char *digits, uint64_t now_ms, uint64_t lifetime_m
     c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    mtx_init(&c->lock, mtx_plain);
+    c->lock = lm_mutex_new();
+    if (!c->lock) {
+        free(c);
+        return NULL;
+    }
     memcpy(c->digits, digits, sizeof c->digits);
     c->expires_ms = now_ms + (lifetime_ms ? lifetime_ms : LM_PCODE_LIFETIME_S * 1000ull);
     c->tries_left = tries > 0 ? tries : LM_PCODE_TRIES;
@@ -96,7 +100,7 @@ void lm_pcode_free(lm_pcode *c)
 {
     if (!c)
         return;
-    mtx_destroy(&c->lock);
+    lm_mutex_free(c->lock);
     memset(c, 0, sizeof *c);
     free(c);
 }
@@ -149,9 +153,9 @@ static lm_pcode_state state_locked(const lm_pcode *c, uint64_t now_ms)
 
 lm_pcode_state lm_pcode_state_now(lm_pcode *c, uint64_t now_ms)
 {
-    mtx_lock(&c->lock);
+    lm_mutex_lock(c->lock);
     lm_pcode_state s = state_locked(c, now_ms);
-    mtx_unlock(&c->lock);
+    lm_mutex_unlock(c->lock);
     return s;
 }
 
@@ -159,7 +163,7 @@ lm_pcode_state lm_pcode_begin(lm_pcode *c, uint64_t now_ms, unsigned *ticket)
 {
     lm_pcode_state s;
     *ticket = 0;
-    mtx_lock(&c->lock);
+    lm_mutex_lock(c->lock);
     s = state_locked(c, now_ms);
     if (s == LM_PCODE_READY && c->ticket && now_ms - c->held_ms < LM_PCODE_SESSION_S * 1000ull)
         s = LM_PCODE_BUSY;
@@ -170,18 +174,18 @@ lm_pcode_state lm_pcode_begin(lm_pcode *c, uint64_t now_ms, unsigned *ticket)
         c->held_ms = now_ms;
         *ticket = c->ticket;
     }
-    mtx_unlock(&c->lock);
+    lm_mutex_unlock(c->lock);
     return s;
 }
 
 lm_pcode_state lm_pcode_check(lm_pcode *c, unsigned ticket, uint64_t now_ms)
 {
     lm_pcode_state s;
-    mtx_lock(&c->lock);
+    lm_mutex_lock(c->lock);
     s = state_locked(c, now_ms);
     if (s == LM_PCODE_READY && (ticket == 0 || c->ticket != ticket))
         s = LM_PCODE_BUSY; /* our ticket was taken over after a stall */
-    mtx_unlock(&c->lock);
+    lm_mutex_unlock(c->lock);
     return s;
 }
 
@@ -189,35 +193,35 @@ int lm_pcode_wrong(lm_pcode *c, unsigned ticket)
 {
     int left;
     (void)ticket; /* a wrong code counts whoever sent it */
-    mtx_lock(&c->lock);
+    lm_mutex_lock(c->lock);
     if (c->tries_left > 0)
         c->tries_left--;
     if (c->tries_left == 0)
         c->burned = 1;
     left = c->tries_left;
-    mtx_unlock(&c->lock);
+    lm_mutex_unlock(c->lock);
     return left;
 }
 
 void lm_pcode_burn(lm_pcode *c)
 {
-    mtx_lock(&c->lock);
+    lm_mutex_lock(c->lock);
     c->burned = 1;
-    mtx_unlock(&c->lock);
+    lm_mutex_unlock(c->lock);
 }
 
 void lm_pcode_success(lm_pcode *c, unsigned ticket)
 {
-    mtx_lock(&c->lock);
+    lm_mutex_lock(c->lock);
     if (c->ticket == ticket)
         c->used = 1;
-    mtx_unlock(&c->lock);
+    lm_mutex_unlock(c->lock);
 }
 
 void lm_pcode_end(lm_pcode *c, unsigned ticket)
 {
-    mtx_lock(&c->lock);
+    lm_mutex_lock(c->lock);
     if (ticket && c->ticket == ticket)
         c->ticket = 0;
-    mtx_unlock(&c->lock);
+    lm_mutex_unlock(c->lock);
 }

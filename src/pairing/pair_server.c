@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "pairing/pair_proto.h"
 #include "transport/tls_identity.h"
 #include "transport/tls_pake.h"
@@ -131,7 +131,7 @@ static lm_pair_status on_hello(lm_pair_server *s, const lm_pmsg *m, const unsign
         return fail(s, out, cap, outlen, LM_PMSG_E_NAME, 1, LM_PAIR_E_NAME, LM_M_PAIR_S_NAME_TAKEN,
                     s->name, s->name);
     case -1:
-        return fail(s, out, cap, outlen, LM_PMSG_E_SERVER, 0, LM_PAIR_E_LOCAL, LM_M_PLAIN, err);
+        return fail(s, out, cap, outlen, LM_PMSG_E_SERVER, 0, LM_PAIR_E_LOCAL, LM_M_PASSTHROUGH, err);
     default:
         break;
     }
@@ -143,7 +143,7 @@ static lm_pair_status on_hello(lm_pair_server *s, const lm_pmsg *m, const unsign
     s->pake = lm_pake_new(1, (const unsigned char *)secret, LM_PCODE_DIGITS, err, sizeof err);
     memset(secret, 0, sizeof secret);
     if (!s->pake)
-        return fail(s, out, cap, outlen, LM_PMSG_E_SERVER, 0, LM_PAIR_E_LOCAL, LM_M_PLAIN, err);
+        return fail(s, out, cap, outlen, LM_PMSG_E_SERVER, 0, LM_PAIR_E_LOCAL, LM_M_PASSTHROUGH, err);
     if (lm_pake_read_round1(s->pake, m->f[LM_PMSG_HELLO_ROUND1].p,
                             m->f[LM_PMSG_HELLO_ROUND1].len) != 0)
         return fail(s, out, cap, outlen, LM_PMSG_E_PROTOCOL, 0, LM_PAIR_E_PROTOCOL,

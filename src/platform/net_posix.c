@@ -1,4 +1,5 @@
-/* lanmsg platform layer for POSIX systems (Linux, the BSDs, macOS).
+/* lanmsg platform layer for POSIX systems (Linux, the BSDs, macOS):
+ * sockets.
  *
  * The only file that knows sockets are ints and errors live in errno. The
  * Winsock twin (net_win32.c) implements the same lanmsg/net.h. Every system
@@ -9,7 +10,7 @@
 #define _GNU_SOURCE /* accept4 */
 
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,16 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#if defined(__linux__)
-#include <sys/epoll.h>
-#define LM_USE_EPOLL 1
-#endif
 
 #define FD(s)    ((int)(s))
 #define SOCK(fd) ((lm_sock)(unsigned)(fd))
@@ -43,11 +36,6 @@ static void set_err(char *err, size_t errlen, const char *what, int code)
 {
     if (err && errlen)
         snprintf(err, errlen, "%s: %s", what, strerror(code));
-}
-
-const char *lm_os_strerror(int code)
-{
-    return strerror(code);
 }
 
 /* "1.2.3.4:80" or "[::1]:80"; IPv4-mapped IPv6 shown as plain IPv4 so logs
@@ -447,269 +435,6 @@ int lm_net_wait_with_stdin(lm_sock s, int want_write, int timeout_ms, int *sock_
     return rc > 0;
 }
 
-/* ======================================================================
- * Clocks
- * ==================================================================== */
-
-uint64_t lm_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t lm_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-uint64_t lm_now_ms(void)
-{
-    return lm_now_us() / 1000u;
-}
-
-/* ======================================================================
- * Poller: epoll on Linux, poll() elsewhere
- * ==================================================================== */
-
-#ifdef LM_USE_EPOLL
-struct lm_poller {
-    int ep;
-    struct epoll_event evs[256];
-};
-
-lm_poller *lm_poller_new(void)
-{
-    lm_poller *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
-    p->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (p->ep < 0) {
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
-void lm_poller_free(lm_poller *p)
-{
-    if (p) {
-        close(p->ep);
-        free(p);
-    }
-}
-
-static unsigned to_epoll(int events)
-{
-    return (events & LM_EV_READ ? EPOLLIN : 0u) | (events & LM_EV_WRITE ? EPOLLOUT : 0u);
-}
-
-int lm_poller_add(lm_poller *p, lm_sock s, int events, void *udata)
-{
-    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = udata};
-    return epoll_ctl(p->ep, EPOLL_CTL_ADD, FD(s), &ev) == 0 ? LM_OK : LM_ERR;
-}
-
-int lm_poller_mod(lm_poller *p, lm_sock s, int events, void *udata)
-{
-    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = udata};
-    return epoll_ctl(p->ep, EPOLL_CTL_MOD, FD(s), &ev) == 0 ? LM_OK : LM_ERR;
-}
-
-void lm_poller_del(lm_poller *p, lm_sock s)
-{
-    epoll_ctl(p->ep, EPOLL_CTL_DEL, FD(s), NULL);
-}
-
-int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms)
-{
-    int n, i;
-    if (max > 256)
-        max = 256;
-    n = epoll_wait(p->ep, p->evs, max, timeout_ms);
-    if (n < 0)
-        return errno == EINTR ? 0 : LM_ERR;
-    for (i = 0; i < n; i++) {
-        unsigned e = p->evs[i].events;
-        evs[i].udata = p->evs[i].data.ptr;
-        evs[i].events = (e & (EPOLLIN | EPOLLHUP | EPOLLRDHUP) ? LM_EV_READ : 0) |
-                        (e & EPOLLOUT ? LM_EV_WRITE : 0) | (e & EPOLLERR ? LM_EV_ERROR : 0);
-    }
-    return n;
-}
-#else
-/* Portable fallback: a growable pollfd array with a parallel udata array. */
-struct lm_poller {
-    struct pollfd *fds;
-    void **udata;
-    size_t n, cap;
-};
-
-lm_poller *lm_poller_new(void)
-{
-    return calloc(1, sizeof(lm_poller));
-}
-
-void lm_poller_free(lm_poller *p)
-{
-    if (p) {
-        free(p->fds);
-        free(p->udata);
-        free(p);
-    }
-}
-
-static short to_poll(int events)
-{
-    return (short)((events & LM_EV_READ ? POLLIN : 0) | (events & LM_EV_WRITE ? POLLOUT : 0));
-}
-
-int lm_poller_add(lm_poller *p, lm_sock s, int events, void *udata)
-{
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        struct pollfd *f = realloc(p->fds, cap * sizeof *f);
-        void **u;
-        if (!f)
-            return LM_ERR;
-        p->fds = f;
-        u = realloc(p->udata, cap * sizeof *u);
-        if (!u)
-            return LM_ERR;
-        p->udata = u;
-        p->cap = cap;
-    }
-    p->fds[p->n].fd = FD(s);
-    p->fds[p->n].events = to_poll(events);
-    p->fds[p->n].revents = 0;
-    p->udata[p->n++] = udata;
-    return LM_OK;
-}
-
-int lm_poller_mod(lm_poller *p, lm_sock s, int events, void *udata)
-{
-    size_t i;
-    for (i = 0; i < p->n; i++)
-        if (p->fds[i].fd == FD(s)) {
-            p->fds[i].events = to_poll(events);
-            p->udata[i] = udata;
-            return LM_OK;
-        }
-    return LM_ERR;
-}
-
-void lm_poller_del(lm_poller *p, lm_sock s)
-{
-    size_t i;
-    for (i = 0; i < p->n; i++)
-        if (p->fds[i].fd == FD(s)) {
-            p->fds[i] = p->fds[p->n - 1];
-            p->udata[i] = p->udata[p->n - 1];
-            p->n--;
-            return;
-        }
-}
-
-int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms)
-{
-    int rc = poll(p->fds, (nfds_t)p->n, timeout_ms), k = 0;
-    size_t i;
-    if (rc < 0)
-        return errno == EINTR ? 0 : LM_ERR;
-    for (i = 0; i < p->n && k < max; i++) {
-        short r = p->fds[i].revents;
-        if (!r)
-            continue;
-        evs[k].udata = p->udata[i];
-        evs[k].events = (r & (POLLIN | POLLHUP) ? LM_EV_READ : 0) |
-                        (r & POLLOUT ? LM_EV_WRITE : 0) |
-                        (r & (POLLERR | POLLNVAL) ? LM_EV_ERROR : 0);
-        k++;
-    }
-    return k;
-}
-#endif
-
-/* ======================================================================
- * Process-level bits
- * ==================================================================== */
-
-static volatile sig_atomic_t *g_stop, *g_reload;
-
-static void on_signal(int sig)
-{
-    if (sig == SIGHUP) {
-        if (g_reload)
-            *g_reload = 1;
-    } else if (g_stop) {
-        *g_stop = 1;
-    }
-}
-
-void lm_signals_install(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    g_stop = stop;
-    g_reload = reload;
-    /* No SA_RESTART: a blocked poll or read must return so the flag is seen. */
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    if (stop) {
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-    }
-    if (reload)
-        sigaction(SIGHUP, &sa, NULL);
-}
-
-long lm_raise_fd_limit(long want)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -1;
-    if ((rlim_t)want > rl.rlim_cur) {
-        rlim_t target = (rlim_t)want;
-        if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
-            target = rl.rlim_max;
-        rl.rlim_cur = target;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    return (long)rl.rlim_cur;
-}
-
-int lm_stdin_is_tty(void)
-{
-    return isatty(STDIN_FILENO);
-}
-
-int lm_file_mode(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        set_err(err, errlen, path, errno);
-        return -1;
-    }
-    return (int)(st.st_mode & 07777);
-}
-
-/* ======================================================================
- * Names, addresses and files for tools
- * ==================================================================== */
-
-int lm_host_name(char *buf, size_t len)
-{
-    if (len == 0 || gethostname(buf, len - 1) != 0)
-        return -1;
-    buf[len - 1] = '\0';
-    return 0;
-}
-
 int lm_ip_parse(const char *text, unsigned char ip[16])
 {
     if (inet_pton(AF_INET, text, ip) == 1)
@@ -723,70 +448,4 @@ void lm_ip_format(const unsigned char *ip, size_t iplen, char *buf, size_t len)
 {
     if (!inet_ntop(iplen == 4 ? AF_INET : AF_INET6, ip, buf, (socklen_t)len) && len)
         buf[0] = '\0';
-}
-
-int lm_path_exists(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0;
-}
-
-int lm_make_dir(const char *path, int mode)
-{
-    return mkdir(path, (mode_t)mode);
-}
-
-/* O_EXCL then fchmod, so the mode is exact whatever the umask; fsync so a
- * crash never leaves an empty key file behind a successful run. */
-int lm_file_create(const char *path, const void *data, size_t len, int mode)
-{
-    const char *p = data;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode), ok, saved;
-    if (fd < 0)
-        return -1;
-    ok = fchmod(fd, (mode_t)mode) == 0;
-    while (ok && len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        if (ok) {
-            p += w;
-            len -= (size_t)w;
-        }
-    }
-    ok = ok && fsync(fd) == 0;
-    saved = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        saved = errno;
-    }
-    if (!ok) {
-        unlink(path);
-        errno = saved ? saved : EIO;
-        return -1;
-    }
-    return 0;
-}
-
-int lm_file_link(const char *from, const char *to)
-{
-    return link(from, to);
-}
-
-int lm_file_replace(const char *from, const char *to)
-{
-    return rename(from, to);
-}
-
-FILE *lm_file_append_private(const char *path)
-{
-    FILE *f;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return NULL;
-    f = fdopen(fd, "a");
-    if (!f)
-        close(fd);
-    return f;
 }

@@ -1,4 +1,6 @@
-/* lanmsg platform layer for Windows (Winsock 2.2, Windows 10 and later).
+/* lanmsg platform layer for Windows (Winsock 2.2, Windows 10 and later):
+ * sockets. Clocks, files and threads are in os_win32.c; the poller is the
+ * shared poller_poll.c over WSAPoll.
  *
  * The Winsock twin of net_posix.c: the same lanmsg/net.h over SOCKET
  * handles, WSAGetLastError, ioctlsocket and WSAPoll. What differs from POSIX,
@@ -14,15 +16,7 @@
  *    another thread, and the loops see the flag at their next tick.
  *  - poll() cannot watch the console, so the chat client's stdin is fed
  *    through a pipe by a reader thread, and the pipe is what we watch. */
-#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
-#undef _WIN32_WINNT
-#define _WIN32_WINNT 0x0A00 /* WSAPoll, inet_ntop, GetTickCount64 */
-#endif
-#define WIN32_LEAN_AND_MEAN
-
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#include <windows.h>
+#include "platform/sys.h"
 
 #include <direct.h>
 #include <errno.h>
@@ -34,7 +28,7 @@
 #include <sys/stat.h>
 
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #define SK(s) ((SOCKET)(s))
 #define LS(k) ((lm_sock)(k))
@@ -46,7 +40,7 @@
 /* The system's own one-line text for a Winsock or Win32 error code, in the
  * user's Windows language, without the trailing period and CR/LF that
  * FormatMessage adds. Falls back to the number when there is no text. */
-static const char *win_text(int code, char *buf, size_t len)
+const char *lm_win_text(int code, char *buf, size_t len)
 {
     DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
                              (DWORD)code, 0, buf, (DWORD)len, NULL);
@@ -62,12 +56,7 @@ static void set_err(char *err, size_t errlen, lm_msg_id id, int code)
 {
     char os[160];
     if (err && errlen)
-        lm_format(err, errlen, id, win_text(code, os, sizeof os));
-}
-
-const char *lm_os_strerror(int code)
-{
-    return strerror(code); /* callers pass C runtime errno values */
+        lm_format(err, errlen, id, lm_win_text(code, os, sizeof os));
 }
 
 /* "1.2.3.4:80" or "[::1]:80"; IPv4-mapped IPv6 shown as plain IPv4, as on
@@ -98,7 +87,7 @@ static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
  * its codes are plain Winsock errors, so FormatMessage reads them. */
 static const char *gai_text(int rc, char *buf, size_t len)
 {
-    return win_text(rc, buf, len);
+    return lm_win_text(rc, buf, len);
 }
 
 /* ======================================================================
@@ -165,7 +154,7 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
     hints.ai_flags = AI_PASSIVE;
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        lm_format(err, errlen, LM_M_WIN_LISTEN_OTHER, host, port, gai_text(rc, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_LISTEN_RESOLVE, host, port, gai_text(rc, os, sizeof os));
         return LM_ERR;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -189,14 +178,14 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
     freeaddrinfo(res);
     if (k == INVALID_SOCKET) {
         if (saved == WSAEADDRINUSE)
-            lm_format(err, errlen, LM_M_WIN_LISTEN_IN_USE, host, port);
+            lm_format(err, errlen, LM_M_NET_LISTEN_IN_USE, host, port);
         else if (saved == WSAEACCES)
             lm_format(err, errlen, LM_M_WIN_LISTEN_DENIED, host, port);
         else if (saved == WSAEADDRNOTAVAIL)
-            lm_format(err, errlen, LM_M_WIN_LISTEN_NO_ADDR, host, port);
+            lm_format(err, errlen, LM_M_NET_LISTEN_NO_ADDR, host, port);
         else
-            lm_format(err, errlen, LM_M_WIN_LISTEN_OTHER, host, port,
-                      win_text(saved, os, sizeof os));
+            lm_format(err, errlen, LM_M_NET_LISTEN_RESOLVE, host, port,
+                      lm_win_text(saved, os, sizeof os));
         return LM_ERR;
     }
     lm_net_set_nonblocking(LS(k), 1);
@@ -288,7 +277,7 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
 
     rc = resolve(host, port, &res);
     if (rc != 0) {
-        lm_format(err, errlen, LM_M_WIN_RESOLVE, host, gai_text(rc, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_text(rc, os, sizeof os));
         return LM_ERR;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -312,12 +301,12 @@ int lm_net_connect(const char *host, const char *port, int timeout_ms, lm_sock *
     freeaddrinfo(res);
     if (k == INVALID_SOCKET) {
         if (saved == WSAECONNREFUSED)
-            lm_format(err, errlen, LM_M_WIN_CONNECT_REFUSED, host, port);
+            lm_format(err, errlen, LM_M_NET_REFUSED, host, port);
         else if (saved == WSAETIMEDOUT)
             lm_format(err, errlen, LM_M_WIN_CONNECT_TIMEOUT, host, port);
         else
-            lm_format(err, errlen, LM_M_WIN_CONNECT_OTHER, host, port,
-                      win_text(saved, os, sizeof os));
+            lm_format(err, errlen, LM_M_NET_UNREACHABLE, host, port,
+                      lm_win_text(saved, os, sizeof os));
         return LM_ERR;
     }
     lm_net_set_nonblocking(LS(k), 0);
@@ -335,7 +324,7 @@ int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char 
 
     rc = resolve(host, port, &res);
     if (rc != 0) {
-        lm_format(err, errlen, LM_M_WIN_RESOLVE, host, gai_text(rc, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_text(rc, os, sizeof os));
         return LM_ERR;
     }
     k = new_socket(res->ai_family, res->ai_socktype, res->ai_protocol);
@@ -349,7 +338,7 @@ int lm_net_connect_start(const char *host, const char *port, lm_sock *out, char 
     rc = connect(k, res->ai_addr, (int)res->ai_addrlen);
     e = rc == 0 ? 0 : WSAGetLastError();
     if (rc != 0 && e != WSAEWOULDBLOCK && e != WSAEINPROGRESS) {
-        lm_format(err, errlen, LM_M_WIN_CONNECT_OTHER, host, port, win_text(e, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_UNREACHABLE, host, port, lm_win_text(e, os, sizeof os));
         freeaddrinfo(res);
         closesocket(k);
         return LM_ERR;
@@ -366,7 +355,7 @@ int lm_net_connect_result(lm_sock s, char *err, size_t errlen)
     if (getsockopt(SK(s), SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl) != 0)
         soerr = WSAGetLastError();
     if (soerr) {
-        lm_format(err, errlen, LM_M_WIN_CONNECT_OTHER, "?", "?", win_text(soerr, os, sizeof os));
+        lm_format(err, errlen, LM_M_NET_UNREACHABLE, "?", "?", lm_win_text(soerr, os, sizeof os));
         return LM_ERR;
     }
     return LM_OK;
@@ -480,17 +469,11 @@ int lm_net_wait(lm_sock s, int want_write, int timeout_ms)
 static HANDLE g_in_real = INVALID_HANDLE_VALUE; /* the console, file or pipe given to us */
 static HANDLE g_in_pipe_r = INVALID_HANDLE_VALUE, g_in_pipe_w = INVALID_HANDLE_VALUE;
 
-static int is_console(HANDLE h)
-{
-    DWORD mode;
-    return GetFileType(h) == FILE_TYPE_CHAR && GetConsoleMode(h, &mode);
-}
-
 /* The reader thread: copy until end of input, then close the pipe so the
  * reader side sees end-of-file. */
 static DWORD WINAPI stdin_pump(LPVOID arg)
 {
-    int console = is_console(g_in_real);
+    int console = lm_win_is_console(g_in_real);
     (void)arg;
     for (;;) {
         char out[4096];
@@ -588,220 +571,8 @@ int lm_net_wait_with_stdin(lm_sock s, int want_write, int timeout_ms, int *sock_
 }
 
 /* ======================================================================
- * Clocks
+ * Addresses as text
  * ==================================================================== */
-
-uint64_t lm_now_us(void)
-{
-    static LARGE_INTEGER freq;
-    LARGE_INTEGER c;
-    if (freq.QuadPart == 0)
-        QueryPerformanceFrequency(&freq);
-    QueryPerformanceCounter(&c);
-    /* Split to avoid overflowing 64 bits on a long uptime. */
-    return (uint64_t)(c.QuadPart / freq.QuadPart) * 1000000u +
-           (uint64_t)(c.QuadPart % freq.QuadPart) * 1000000u / (uint64_t)freq.QuadPart;
-}
-
-uint64_t lm_now_ns(void)
-{
-    static LARGE_INTEGER freq;
-    LARGE_INTEGER c;
-    if (freq.QuadPart == 0)
-        QueryPerformanceFrequency(&freq);
-    QueryPerformanceCounter(&c);
-    return (uint64_t)(c.QuadPart / freq.QuadPart) * 1000000000u +
-           (uint64_t)(c.QuadPart % freq.QuadPart) * 1000000000u / (uint64_t)freq.QuadPart;
-}
-
-uint64_t lm_now_ms(void)
-{
-    return (uint64_t)GetTickCount64();
-}
-
-/* ======================================================================
- * Poller: WSAPoll over a growable array
- * ==================================================================== */
-
-struct lm_poller {
-    WSAPOLLFD *fds;
-    void **udata;
-    size_t n, cap;
-};
-
-lm_poller *lm_poller_new(void)
-{
-    return calloc(1, sizeof(lm_poller));
-}
-
-void lm_poller_free(lm_poller *p)
-{
-    if (p) {
-        free(p->fds);
-        free(p->udata);
-        free(p);
-    }
-}
-
-static short to_poll(int events)
-{
-    return (short)((events & LM_EV_READ ? POLLIN : 0) | (events & LM_EV_WRITE ? POLLOUT : 0));
-}
-
-int lm_poller_add(lm_poller *p, lm_sock s, int events, void *udata)
-{
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        WSAPOLLFD *f = realloc(p->fds, cap * sizeof *f);
-        void **u;
-        if (!f)
-            return LM_ERR;
-        p->fds = f;
-        u = realloc(p->udata, cap * sizeof *u);
-        if (!u)
-            return LM_ERR;
-        p->udata = u;
-        p->cap = cap;
-    }
-    p->fds[p->n].fd = SK(s);
-    p->fds[p->n].events = to_poll(events);
-    p->fds[p->n].revents = 0;
-    p->udata[p->n++] = udata;
-    return LM_OK;
-}
-
-int lm_poller_mod(lm_poller *p, lm_sock s, int events, void *udata)
-{
-    size_t i;
-    for (i = 0; i < p->n; i++)
-        if (p->fds[i].fd == SK(s)) {
-            p->fds[i].events = to_poll(events);
-            p->udata[i] = udata;
-            return LM_OK;
-        }
-    return LM_ERR;
-}
-
-void lm_poller_del(lm_poller *p, lm_sock s)
-{
-    size_t i;
-    for (i = 0; i < p->n; i++)
-        if (p->fds[i].fd == SK(s)) {
-            p->fds[i] = p->fds[p->n - 1];
-            p->udata[i] = p->udata[p->n - 1];
-            p->n--;
-            return;
-        }
-}
-
-/* WSAPoll refuses an empty set (WSAEINVAL) where poll() would just sleep,
- * and a socket whose events are all off would still report hang-ups; the
- * loop relies on neither, but the empty case happens while accepts pause. */
-int lm_poller_wait(lm_poller *p, lm_event *evs, int max, int timeout_ms)
-{
-    int rc, k = 0;
-    size_t i;
-    if (p->n == 0) {
-        Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
-        return 0;
-    }
-    rc = WSAPoll(p->fds, (ULONG)p->n, timeout_ms);
-    if (rc == SOCKET_ERROR)
-        return WSAGetLastError() == WSAEINTR ? 0 : LM_ERR;
-    for (i = 0; i < p->n && k < max; i++) {
-        short r = p->fds[i].revents;
-        if (!r)
-            continue;
-        evs[k].udata = p->udata[i];
-        evs[k].events = (r & (POLLIN | POLLHUP) ? LM_EV_READ : 0) |
-                        (r & POLLOUT ? LM_EV_WRITE : 0) |
-                        (r & (POLLERR | POLLNVAL) ? LM_EV_ERROR : 0);
-        k++;
-    }
-    return k;
-}
-
-/* ======================================================================
- * Process-level bits
- * ==================================================================== */
-
-static volatile sig_atomic_t *g_stop;
-
-/* Runs on a thread the system creates for the event. Returning TRUE keeps
- * the process alive so the loops can drain; for a closing console window
- * Windows ends the process a few seconds later whatever we return. */
-static BOOL WINAPI on_console_event(DWORD ev)
-{
-    if (ev == CTRL_C_EVENT || ev == CTRL_BREAK_EVENT || ev == CTRL_CLOSE_EVENT ||
-        ev == CTRL_SHUTDOWN_EVENT) {
-        if (g_stop)
-            *g_stop = 1;
-        return TRUE;
-    }
-    return FALSE;
-}
-
-void lm_signals_install(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
-{
-    (void)reload; /* no SIGHUP on Windows: restart the server to reload */
-    g_stop = stop;
-    if (stop)
-        SetConsoleCtrlHandler(on_console_event, TRUE);
-}
-
-long lm_raise_fd_limit(long want)
-{
-    /* Sockets are not C runtime descriptors: no limit to raise. */
-    return want;
-}
-
-int lm_stdin_is_tty(void)
-{
-    /* _isatty says yes for NUL too; a console has a console mode. */
-    return is_console(GetStdHandle(STD_INPUT_HANDLE));
-}
-
-/* Windows has ACLs, not mode bits: _stat reports the owner's bits copied to
- * group and other. Report the owner's only, so a key file is never called
- * "readable by other users" for a reason Windows does not have. */
-int lm_file_mode(const char *path, char *err, size_t errlen)
-{
-    struct _stat st;
-    if (_stat(path, &st) != 0) {
-        if (err && errlen)
-            lm_format(err, errlen, LM_M_WIN_FILE, path, strerror(errno));
-        return -1;
-    }
-    return (int)(st.st_mode & 0700);
-}
-
-/* ======================================================================
- * Names, addresses and files for tools
- * ==================================================================== */
-
-/* Win32 error codes as C runtime errno values, so tools print them with
- * strerror like everything else about files. */
-static int errno_of(DWORD e)
-{
-    switch (e) {
-    case ERROR_FILE_EXISTS:
-    case ERROR_ALREADY_EXISTS:
-        return EEXIST;
-    case ERROR_FILE_NOT_FOUND:
-    case ERROR_PATH_NOT_FOUND:
-        return ENOENT;
-    case ERROR_ACCESS_DENIED:
-    case ERROR_SHARING_VIOLATION:
-    case ERROR_LOCK_VIOLATION:
-        return EACCES;
-    case ERROR_DISK_FULL:
-        return ENOSPC;
-    case ERROR_FILENAME_EXCED_RANGE:
-        return ENAMETOOLONG;
-    default:
-        return EIO;
-    }
-}
 
 /* Tools call the address helpers without lm_net_init; Winsock counts
  * start-ups, so one more that is never undone costs nothing. */
@@ -812,16 +583,6 @@ static void wsa_once(void)
         WSADATA wsa;
         WSAStartup(MAKEWORD(2, 2), &wsa);
     }
-}
-
-int lm_host_name(char *buf, size_t len)
-{
-    DWORD n = (DWORD)len;
-    if (len == 0 || !GetComputerNameExA(ComputerNameDnsHostname, buf, &n)) {
-        errno = EIO;
-        return -1;
-    }
-    return 0;
 }
 
 int lm_ip_parse(const char *text, unsigned char ip[16])
@@ -839,86 +600,4 @@ void lm_ip_format(const unsigned char *ip, size_t iplen, char *buf, size_t len)
     wsa_once();
     if (!inet_ntop(iplen == 4 ? AF_INET : AF_INET6, ip, buf, len) && len)
         buf[0] = '\0';
-}
-
-int lm_path_exists(const char *path)
-{
-    return GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES;
-}
-
-int lm_make_dir(const char *path, int mode)
-{
-    (void)mode; /* the new directory inherits its parent's ACL */
-    return _mkdir(path);
-}
-
-/* Windows has no mode bits: the file inherits the folder's ACL (a user's
- * profile is private by default). _commit is fsync. */
-int lm_file_create(const char *path, const void *data, size_t len, int mode)
-{
-    const char *p = data;
-    int fd, ok = 1, saved = 0;
-    (void)mode;
-    fd = _open(path, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT,
-               _S_IREAD | _S_IWRITE);
-    if (fd < 0)
-        return -1;
-    while (ok && len > 0) {
-        unsigned chunk = len > 1u << 30 ? 1u << 30 : (unsigned)len;
-        int w = _write(fd, p, chunk);
-        ok = w > 0;
-        if (ok) {
-            p += w;
-            len -= (size_t)w;
-        }
-    }
-    ok = ok && _commit(fd) == 0;
-    if (!ok)
-        saved = errno;
-    if (_close(fd) != 0 && ok) {
-        ok = 0;
-        saved = errno;
-    }
-    if (!ok) {
-        _unlink(path);
-        errno = saved ? saved : EIO;
-        return -1;
-    }
-    return 0;
-}
-
-/* A hard link where the volume has them (NTFS); elsewhere (FAT, some
- * network shares) an exclusive copy keeps the same "fails if it exists". */
-int lm_file_link(const char *from, const char *to)
-{
-    DWORD e;
-    if (CreateHardLinkA(to, from, NULL))
-        return 0;
-    e = GetLastError();
-    if (e != ERROR_ALREADY_EXISTS && e != ERROR_FILE_EXISTS && e != ERROR_FILE_NOT_FOUND &&
-        e != ERROR_PATH_NOT_FOUND && CopyFileA(from, to, TRUE))
-        return 0;
-    errno = errno_of(e);
-    return -1;
-}
-
-int lm_file_replace(const char *from, const char *to)
-{
-    if (MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-        return 0;
-    errno = errno_of(GetLastError());
-    return -1;
-}
-
-FILE *lm_file_append_private(const char *path)
-{
-    FILE *f;
-    int fd = _open(path, _O_WRONLY | _O_CREAT | _O_APPEND | _O_BINARY | _O_NOINHERIT,
-                   _S_IREAD | _S_IWRITE);
-    if (fd < 0)
-        return NULL;
-    f = _fdopen(fd, "ab");
-    if (!f)
-        _close(fd);
-    return f;
 }

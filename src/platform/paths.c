@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "platform/os.h"
+#include "util/text.h"
 
 #define TMP_TRIES 16
 

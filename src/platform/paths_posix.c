@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 static void set_err(char *err, size_t errlen, lm_msg_id id, ...)
 {

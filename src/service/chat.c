@@ -33,8 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "lanmsg/error.h"
+#include "lanmsg/service.h"
+#include "util/mem.h"
+#include "util/text.h"
 #include "chat_cmd.h"
 
 #define NAME_MAX_LEN  32
@@ -52,7 +54,6 @@ typedef struct chat_user {
 } chat_user;
 
 typedef struct chat_state {
-    lm_server *srv;
     int require_tls;
     int mixed; /* the server speaks TLS: plain clients are marked */
     chat_user *head, *tail;
@@ -114,22 +115,14 @@ static int is_reserved(const chat_state *st, const char *name)
 
 static void reserve(chat_state *st, const char *name)
 {
-    char *copy;
     if (is_reserved(st, name))
         return;
     if (st->nreserved == st->capreserved) {
         size_t cap = st->capreserved ? st->capreserved * 2 : 16;
-        char **n = realloc(st->reserved, cap * sizeof *n);
-        if (!n)
-            return;
-        st->reserved = n;
+        st->reserved = lm_xrealloc(st->reserved, cap * sizeof *st->reserved);
         st->capreserved = cap;
     }
-    copy = malloc(strlen(name) + 1);
-    if (!copy)
-        return;
-    strcpy(copy, name);
-    st->reserved[st->nreserved++] = copy;
+    st->reserved[st->nreserved++] = lm_xstrdup(name);
 }
 
 /* "guest-..." names are handed out by the server, never picked. */
@@ -193,13 +186,8 @@ static int vline(chat_state *st, const char *fmt, va_list ap)
             st->buf[n] = '\n';
             return n + 1;
         }
-        {
-            char *b = realloc(st->buf, (size_t)n + 2);
-            if (!b)
-                return -1;
-            st->buf = b;
-            st->bufcap = (size_t)n + 2;
-        }
+        st->buf = lm_xrealloc(st->buf, (size_t)n + 2);
+        st->bufcap = (size_t)n + 2;
     }
 }
 
@@ -225,17 +213,16 @@ typedef struct bcast {
     int notice; /* join/leave: relayed even with --chat-require-tls */
 } bcast;
 
-static void bcast_one(lm_conn *c, void *ctx)
+static void bcast_one(chat_user *u, const bcast *b)
 {
-    bcast *b = ctx;
-    chat_user *u = lm_conn_data(c);
-    if (!u || u->gone || u == b->from)
+    if (u->gone || u == b->from)
         return;
     if (b->st->require_tls && !b->notice && b->from && b->from->plain && u->secure)
         return;
-    /* A full queue disconnects that client only (logged by the engine);
-     * everyone else still gets the line. */
-    lm_conn_send_raw(c, b->st->buf, b->len);
+    /* A full queue disconnects that client only (logged by the engine,
+     * which frees it after the turn, so this list stays valid); everyone
+     * else still gets the line. */
+    lm_conn_send_raw(u->c, b->st->buf, b->len);
 }
 
 #if defined(__GNUC__)
@@ -256,7 +243,8 @@ broadcast(chat_state *st, const chat_user *from, int notice, const char *fmt, ..
     b.from = from;
     b.len = (size_t)n;
     b.notice = notice;
-    lm_server_for_each(st->srv, bcast_one, &b);
+    for (chat_user *u = st->head; u; u = u->next)
+        bcast_one(u, &b);
 }
 
 /* Console copies of names and text are escaped: they come from the net. */
@@ -306,15 +294,11 @@ static void rename_user(chat_state *st, chat_user *u, const char *name)
 static void chat_open(void *state, lm_conn *c)
 {
     chat_state *st = state;
-    chat_user *u = calloc(1, sizeof *u), *o;
+    chat_user *u = lm_xcalloc(1, sizeof *u), *o;
     const char *cn = lm_conn_cert_name(c);
     char nm[CERT_NAME_MAX + 2], e[200];
     size_t others = 0;
 
-    if (!u) {
-        lm_conn_close(c, lm_tr(LM_M_OUT_OF_MEMORY));
-        return;
-    }
     u->c = c;
     u->secure = lm_conn_secure(c);
     u->plain = !u->secure && st->mixed;
@@ -523,25 +507,21 @@ static void chat_message(void *state, lm_conn *c, const char *msg, size_t len)
  * Life cycle
  * ==================================================================== */
 
-static int chat_init(lm_server *srv, void **state, char *err, size_t errlen)
+/* The room is one list of users, walked by broadcasts: every user must be
+ * served by the same event loop, so chat refuses more than one. */
+static int chat_init(const lm_service_params *p, void **state, char *err, size_t errlen)
 {
-    const lm_server_config *cfg = lm_server_get_config(srv);
     chat_state *st;
 
-    if (cfg->threads > 1) {
-        lm_format(err, errlen, LM_M_CHAT_THREADS, cfg->threads);
+    if (p->threads > 1) {
+        lm_format(err, errlen, LM_M_CHAT_THREADS, p->threads);
         return LM_ERR;
     }
-    st = calloc(1, sizeof *st);
-    if (!st || !(st->buf = malloc(1024))) {
-        free(st);
-        snprintf(err, errlen, "%s", lm_tr(LM_M_OUT_OF_MEMORY));
-        return LM_ERR;
-    }
+    st = lm_xcalloc(1, sizeof *st);
+    st->buf = lm_xmalloc(1024);
     st->bufcap = 1024;
-    st->srv = srv;
-    st->require_tls = cfg->chat_require_tls;
-    st->mixed = cfg->tls != NULL;
+    st->require_tls = p->chat_require_tls;
+    st->mixed = p->tls;
     *state = st;
     return LM_OK;
 }

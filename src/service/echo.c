@@ -1,6 +1,6 @@
 /* lanmsg service "echo": reply with the message itself. Used by the
  * benchmarks, so it prints nothing per message. */
-#include "lanmsg/server.h"
+#include "lanmsg/service.h"
 
 static void echo_message(void *state, lm_conn *c, const char *msg, size_t len)
 {

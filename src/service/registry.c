@@ -1,7 +1,7 @@
 /* lanmsg services: the list of what a server can do with messages. */
 #include <string.h>
 
-#include "lanmsg/server.h"
+#include "lanmsg/service.h"
 
 extern const lm_service lm_service_ack;
 extern const lm_service lm_service_echo;

@@ -1,14 +1,15 @@
 /* Every difference between mbedTLS 2.28 and 3.6 lives in this header.
- * Only the TLS side (src/transport/: tls.c, x509_write.c, tls_identity.c,
- * tls_pake.c) and lanmsg-certgen include it; each picks its section. */
+ * Only the TLS side (src/transport/: tls*.c, x509_write.c) and lanmsg-certgen
+ * include it; each picks its section. */
 #ifndef LANMSG_MBEDTLS_COMPAT_H
 #define LANMSG_MBEDTLS_COMPAT_H
 
 #include <mbedtls/version.h>
 
-/* The build found a CMake package of this major.minor version (see
- * cmake/FindMbedTLSCompat.cmake); headers of another version, e.g. a system
- * 2.28 in /usr/include shadowing a private 3.6, would build a mismatch. */
+/* The build found mbedTLS of this major.minor version (set on
+ * MbedTLS::mbedcrypto by cmake/mbedtls_policy.cmake); headers of another
+ * version, e.g. a system 2.28 in /usr/include shadowing a 3.6, would build
+ * a mismatch. */
 #if defined(LANMSG_MBEDTLS_EXPECT) &&                                                              \
     (MBEDTLS_VERSION_NUMBER & 0xFFFF0000) != (LANMSG_MBEDTLS_EXPECT)
 #error "mbedTLS headers differ from the library CMake found: put its include directory first"
@@ -21,8 +22,8 @@
 #endif
 
 /* ==== section: TLS backend ==== */
-/* Seen only by src/transport/tls.c, which defines LM_TLS_BACKEND first and
- * declares tls_keylog_write() (the NSS key-log writer the adapters call). */
+/* Seen only by the TLS backend (src/transport/tls_*.c), which defines
+ * LM_TLS_BACKEND first. */
 #if defined(LM_TLS_BACKEND)
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_cache.h>
@@ -54,13 +55,14 @@
 
 /* 3.x key parsing and pair checking take an RNG (for blinding). */
 #if LM_MBEDTLS_3
-#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng)                                            \
-    mbedtls_pk_parse_keyfile((pk), (path), NULL, (rng), (prng))
+#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, pass, rng, prng)                                      \
+    mbedtls_pk_parse_keyfile((pk), (path), (pass), (rng), (prng))
 #define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng)                                               \
     mbedtls_pk_check_pair((pub), (prv), (rng), (prng))
 #else
-#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, rng, prng) mbedtls_pk_parse_keyfile((pk), (path), NULL)
-#define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng)    mbedtls_pk_check_pair((pub), (prv))
+#define LM_COMPAT_PK_PARSE_KEYFILE(pk, path, pass, rng, prng)                                      \
+    mbedtls_pk_parse_keyfile((pk), (path), (pass))
+#define LM_COMPAT_PK_CHECK_PAIR(pub, prv, rng, prng) mbedtls_pk_check_pair((pub), (prv))
 #endif
 
 /* The 48-byte TLS 1.2 master secret of a session: the client compares the
@@ -158,7 +160,7 @@ static inline void lm_compat_conf_tls13(mbedtls_ssl_config *conf, int is_server)
 }
 
 /* The server's session-id cache lookup changed signature in 3.0 (the id is
- * passed separately). tls.c wraps it to notice resumption; these macros give
+ * passed separately). tls_config.c wraps it to notice resumption; these macros give
  * the wrapper the right parameter list and forward the call. */
 #if LM_MBEDTLS_3
 #define LM_COMPAT_CACHE_GET_PARAMS                                                                 \
@@ -171,14 +173,15 @@ static inline void lm_compat_conf_tls13(mbedtls_ssl_config *conf, int is_server)
 
 /* Key logging. 2.28 exports only the TLS 1.2 master secret, through a
  * per-configuration callback; 3.x exports typed secrets (TLS 1.3 ones too)
- * through a per-connection callback. Both end in tls_keylog_write(). */
-static void tls_keylog_write(void *p, const char *label, const unsigned char *client_random,
-                             const unsigned char *secret, size_t len);
+ * through a per-connection callback. Both end in lm_tls_keylog_write() (tls_config.c). */
+void lm_tls_keylog_write(void *p, const char *label, const unsigned char *client_random,
+                         const unsigned char *secret, size_t len);
 #if LM_MBEDTLS_3
-static void lm_compat_keylog_cb(void *p, mbedtls_ssl_key_export_type type,
-                                const unsigned char *secret, size_t secret_len,
-                                const unsigned char client_random[32],
-                                const unsigned char server_random[32], mbedtls_tls_prf_types prf)
+static inline void lm_compat_keylog_cb(void *p, mbedtls_ssl_key_export_type type,
+                                       const unsigned char *secret, size_t secret_len,
+                                       const unsigned char client_random[32],
+                                       const unsigned char server_random[32],
+                                       mbedtls_tls_prf_types prf)
 {
     const char *label = NULL;
     (void)server_random;
@@ -208,15 +211,16 @@ static void lm_compat_keylog_cb(void *p, mbedtls_ssl_key_export_type type,
         break;
     }
     if (label)
-        tls_keylog_write(p, label, client_random, secret, secret_len);
+        lm_tls_keylog_write(p, label, client_random, secret, secret_len);
 }
 #define LM_COMPAT_KEYLOG_CONF(conf, p) ((void)(conf), (void)(p))
 #define LM_COMPAT_KEYLOG_SSL(ssl, p)   mbedtls_ssl_set_export_keys_cb((ssl), lm_compat_keylog_cb, (p))
 #elif defined(MBEDTLS_SSL_EXPORT_KEYS)
-static int lm_compat_keylog_cb(void *p, const unsigned char *ms, const unsigned char *kb,
-                               size_t maclen, size_t keylen, size_t ivlen,
-                               const unsigned char client_random[32],
-                               const unsigned char server_random[32], mbedtls_tls_prf_types prf)
+static inline int lm_compat_keylog_cb(void *p, const unsigned char *ms, const unsigned char *kb,
+                                      size_t maclen, size_t keylen, size_t ivlen,
+                                      const unsigned char client_random[32],
+                                      const unsigned char server_random[32],
+                                      mbedtls_tls_prf_types prf)
 {
     (void)kb;
     (void)maclen;
@@ -224,7 +228,7 @@ static int lm_compat_keylog_cb(void *p, const unsigned char *ms, const unsigned 
     (void)ivlen;
     (void)server_random;
     (void)prf;
-    tls_keylog_write(p, "CLIENT_RANDOM", client_random, ms, 48);
+    lm_tls_keylog_write(p, "CLIENT_RANDOM", client_random, ms, 48);
     return 0;
 }
 #define LM_COMPAT_KEYLOG_CONF(conf, p)                                                             \
@@ -236,11 +240,28 @@ static int lm_compat_keylog_cb(void *p, const unsigned char *ms, const unsigned 
 #endif
 
 /* 2.28 matches a host name against dNSName SANs and the CN only, never
- * against iPAddress SANs (its SAN list does not even keep them), so tls.c
- * checks IP literals itself. 3.6 matches IP literals given to
+ * against iPAddress SANs (its SAN list does not even keep them), so lanmsg
+ * checks IP literals itself (tls_verify.c). 3.6 matches IP literals given to
  * mbedtls_ssl_set_hostname against iPAddress SANs, and 3.6.3 and later
  * refuse to verify at all without a host name, so there the library does it. */
 #define LM_COMPAT_LIB_MATCHES_IP_SAN LM_MBEDTLS_3
+
+/* The description of the fatal alert a read or handshake just reported
+ * (MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE): neither version has an accessor,
+ * and the record is still in the input buffer. -1 when there is none. */
+static inline int lm_compat_last_alert(const mbedtls_ssl_context *ssl)
+{
+#if LM_MBEDTLS_3
+    const unsigned char *m = ssl->MBEDTLS_PRIVATE(in_msg);
+    if (!m || ssl->MBEDTLS_PRIVATE(in_msgtype) != MBEDTLS_SSL_MSG_ALERT)
+        return -1;
+#else
+    const unsigned char *m = ssl->in_msg;
+    if (!m || ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT)
+        return -1;
+#endif
+    return m[1];
+}
 #endif /* LM_TLS_BACKEND */
 
 /* ==== section: certificate generation ==== */

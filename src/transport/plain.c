@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/mem.h"
+#include "util/text.h"
 #include "lanmsg/transport.h"
 
 static int plain_handshake(lm_transport *t)
@@ -16,8 +17,25 @@ static int plain_handshake(lm_transport *t)
     return LM_OK;
 }
 
+/* The few bytes the ClientHello front end read before deciding the peer
+ * speaks plain text: handed out before the socket's. */
+typedef struct plain_conn {
+    lm_transport t; /* first, so an lm_transport * is a plain_conn * */
+    unsigned char prefix[LM_PLAIN_PREFIX_MAX];
+    size_t prefix_len, prefix_off;
+} plain_conn;
+
 static long plain_read(lm_transport *t, void *buf, size_t len)
 {
+    plain_conn *c = (plain_conn *)t;
+    if (c->prefix_off < c->prefix_len && len) {
+        size_t n = c->prefix_len - c->prefix_off;
+        if (n > len)
+            n = len;
+        memcpy(buf, c->prefix + c->prefix_off, n);
+        c->prefix_off += n;
+        return (long)n;
+    }
     return lm_net_recv(t->sock, buf, len, t->err, sizeof t->err);
 }
 
@@ -28,8 +46,8 @@ static long plain_write(lm_transport *t, const void *buf, size_t len)
 
 static size_t plain_pending(lm_transport *t)
 {
-    (void)t;
-    return 0;
+    plain_conn *c = (plain_conn *)t;
+    return c->prefix_len - c->prefix_off;
 }
 
 /* A plain stream has no close message of its own; half-closing tells the
@@ -42,7 +60,6 @@ static int plain_shutdown(lm_transport *t)
 
 static void plain_destroy(lm_transport *t)
 {
-    lm_net_close(t->sock);
     free(t);
 }
 
@@ -56,14 +73,23 @@ static const lm_transport_ops plain_ops = {
     .destroy = plain_destroy,
 };
 
-lm_transport *lm_plain_new(lm_sock s, const char *peer)
+lm_transport *lm_plain_new_prefixed(lm_sock s, const char *peer, const void *prefix, size_t len)
 {
-    lm_transport *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
+    plain_conn *c = lm_xcalloc(1, sizeof *c);
+    lm_transport *t = &c->t;
+    if (len > sizeof c->prefix)
+        len = sizeof c->prefix; /* callers pass at most LM_PLAIN_PREFIX_MAX */
+    if (len)
+        memcpy(c->prefix, prefix, len);
+    c->prefix_len = len;
     t->ops = &plain_ops;
     t->sock = s;
-    strncpy(t->peer, peer ? peer : "?", sizeof t->peer - 1);
+    snprintf(t->peer, sizeof t->peer, "%s", peer ? peer : "?");
     snprintf(t->desc, sizeof t->desc, "%s", lm_tr(LM_M_WORD_PLAIN));
     return t;
+}
+
+lm_transport *lm_plain_new(lm_sock s, const char *peer)
+{
+    return lm_plain_new_prefixed(s, peer, NULL, 0);
 }

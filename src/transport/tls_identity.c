@@ -23,7 +23,8 @@
 
 #define LM_CERTGEN 1 /* the compat header's certificate section */
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "platform/os.h"
+#include "util/text.h"
 #include "platform/paths.h"
 #include "transport/mbedtls_compat.h"
 #include "transport/x509_write.h"

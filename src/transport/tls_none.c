@@ -22,6 +22,11 @@ int lm_tls_has_tls13(void)
     return 0;
 }
 
+int lm_tls_thread_safe(void)
+{
+    return 1; /* nothing to share */
+}
+
 lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errlen, int *code)
 {
     (void)o;
@@ -47,14 +52,16 @@ int lm_tls_config_reload(lm_tls_config *cfg, char *err, size_t errlen)
     return LM_ERR_CONFIG;
 }
 
-/* No config can exist, so this is never reached with a real one; the
- * socket is still ours to close, as the interface promises. */
-lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host)
+/* No config can exist, so this is never reached with a real one. */
+lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host,
+                         char *err, size_t errlen)
 {
     (void)cfg;
+    (void)s;
     (void)peer;
     (void)host;
-    lm_net_close(s);
+    if (err && errlen)
+        snprintf(err, errlen, "this build has no TLS");
     return NULL;
 }
 
@@ -63,4 +70,17 @@ void lm_tls_get_stats(lm_tls_config *cfg, lm_tls_stats *out)
     (void)cfg;
     out->handshakes = 0;
     out->resumed = 0;
+}
+
+lm_transport *lm_tls_new_server_prefixed(lm_tls_config *cfg, lm_sock s, const char *peer,
+                                         const void *prefix, size_t len, char *err, size_t errlen)
+{
+    (void)prefix;
+    (void)len;
+    return lm_tls_new(cfg, s, peer, NULL, err, errlen);
+}
+
+size_t lm_tls_hello_limit(void)
+{
+    return 16384;
 }

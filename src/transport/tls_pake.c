@@ -14,7 +14,7 @@
 #include <mbedtls/version.h>
 
 #define LM_PAKE 1 /* the compat header's pairing section */
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "transport/mbedtls_compat.h"
 
 static void set_err(char *err, size_t errlen, lm_msg_id id, ...)

@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "transport/tls_identity.h"
 #include "transport/tls_pake.h"
 

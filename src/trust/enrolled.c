@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "platform/paths.h"
 
 #define ENROLLED_FILE_MAX (4u << 20)

@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #define SYMBOLS    52 /* ceil(256 / 5) */
 #define BLOCKS     4

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "platform/os.h"
+#include "util/text.h"
 #include "platform/paths.h"
 
 #define KNOWN_FILE_MAX (4u << 20) /* a file this size is not ours */

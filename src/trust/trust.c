@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
+#include "platform/os.h"
 #include "platform/paths.h"
 
 static void result_msg(lm_trust_result *r, lm_msg_id id, ...)
@@ -153,7 +153,7 @@ void lm_trust_decide(const lm_trust_policy *pol, const lm_trust_peer *peer, lm_t
 /* The lock guards the policy's lists: loop threads decide while a pairing
  * session or a --repeat connection changes them. */
 struct lm_trust {
-    mtx_t lock;
+    lm_mutex *lock;
     lm_trust_policy pol;
     lm_known *known;
     lm_enrolled *enrolled;
@@ -176,7 +176,9 @@ lm_trust *lm_trust_new(const lm_trust_options *o, char *err, size_t errlen)
         set_err(err, errlen, LM_M_OUT_OF_MEMORY);
         return NULL;
     }
-    mtx_init(&t->lock, mtx_plain);
+    t->lock = lm_mutex_new();
+    if (!t->lock)
+        goto oom;
     t->pol.is_server = o->is_server;
     t->pol.has_ca = o->has_ca;
     t->pol.ca_explicit = o->ca_explicit;
@@ -226,7 +228,8 @@ void lm_trust_free(lm_trust *t)
     lm_enrolled_free(t->enrolled);
     free(t->known_path);
     free(t->enrolled_path);
-    mtx_destroy(&t->lock);
+    if (t->lock)
+        lm_mutex_free(t->lock);
     free(t);
 }
 
@@ -255,11 +258,11 @@ static void refresh_enrolled(lm_trust *t)
 
 void lm_trust_check(lm_trust *t, const lm_trust_peer *peer, lm_trust_result *out)
 {
-    mtx_lock(&t->lock);
+    lm_mutex_lock(t->lock);
     if (t->enrolled_path && peer->has_cert)
         refresh_enrolled(t);
     lm_trust_decide(&t->pol, peer, out);
-    mtx_unlock(&t->lock);
+    lm_mutex_unlock(t->lock);
 }
 
 int lm_trust_remember(lm_trust *t, const char *hostport, const unsigned char fp[LM_FP_LEN],
@@ -269,7 +272,7 @@ int lm_trust_remember(lm_trust *t, const char *hostport, const unsigned char fp[
     int rc;
 
     lm_tf_today(today);
-    mtx_lock(&t->lock);
+    lm_mutex_lock(t->lock);
     if (!t->known_path) {
         set_err(err, errlen, LM_M_TRUST_NO_KNOWN_FILE);
         rc = -1;
@@ -278,6 +281,6 @@ int lm_trust_remember(lm_trust *t, const char *hostport, const unsigned char fp[
         if (rc == 0 && lm_known_add(t->known, hostport, fp, today, err, errlen) != 0)
             rc = -1;
     }
-    mtx_unlock(&t->lock);
+    lm_mutex_unlock(t->lock);
     return rc;
 }

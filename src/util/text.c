@@ -1,13 +1,14 @@
 /* lanmsg text: the message catalog, terminal-safe escaping and console
  * logging.
  *
- * The catalog tables are generated from messages.def with the same X-macro
+ * The catalog tables are generated from catalog/catalog.def with the same X-macro
  * that builds the id enum in text.h, so an id, its English and its
  * Portuguese text can never drift apart by position.
  *
  * Language, log level and program name are set once at start-up by main,
  * before any thread exists, and only read afterwards; they need no lock. */
-#include "lanmsg/text.h"
+#include "util/text.h"
+#include "platform/os.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,19 +18,19 @@
 
 #define LM_MSG_ID(id, en, pt) en,
 static const char *const msg_en[] = {
-#include "lanmsg/messages.def"
+#include "util/catalog/catalog.def"
 };
 #undef LM_MSG_ID
 
 #define LM_MSG_ID(id, en, pt) pt,
 static const char *const msg_pt[] = {
-#include "lanmsg/messages.def"
+#include "util/catalog/catalog.def"
 };
 #undef LM_MSG_ID
 
 #define LM_MSG_ID(id, en, pt) #id,
 static const char *const msg_names[] = {
-#include "lanmsg/messages.def"
+#include "util/catalog/catalog.def"
 };
 #undef LM_MSG_ID
 
@@ -38,6 +39,7 @@ _Static_assert(sizeof msg_en / sizeof msg_en[0] == LM_M__COUNT, "catalog and enu
 static int lang_pt;
 static int log_level = LM_LOG_NORMAL;
 static char program[64];
+static int log_time, log_json;
 
 /* A locale value such as "pt_PT.UTF-8" or "pt_BR" selects Portuguese; the
  * catalog has one Portuguese, and European is closer than English. */
@@ -278,47 +280,73 @@ int lm_format(char *buf, size_t len, lm_msg_id id, ...)
     return n;
 }
 
-/* Build the whole line (prefix, message, newline) first and hand it to stdio
- * in one fwrite: stdio locks the stream per call, so lines written by
- * several threads never interleave mid-line. Long lines get a heap buffer;
- * if that fails the line is cut rather than lost. */
-static void emit(FILE *fp, const char *prefix, lm_msg_id id, va_list ap)
+void lm_log_set_style(int with_time, int json)
 {
-    char stack[512];
-    char *line = stack;
-    size_t plen = strlen(prefix);
-    size_t cap = sizeof stack;
-    va_list again;
-    int n;
+    log_time = with_time;
+    log_json = json;
+}
 
-    if (plen > cap - 2)
-        plen = cap - 2;
-    memcpy(stack, prefix, plen);
-    va_copy(again, ap);
-    n = lm_vformat(stack + plen, cap - plen - 1, id, ap);
-    if (n < 0) {
-        /* A broken format: say which message rather than print nothing. */
-        n = snprintf(stack + plen, cap - plen - 1, "[%s]", lm_msg_name(id));
-        if (n < 0)
-            n = 0;
-    } else if ((size_t)n + plen + 2 > cap) {
-        char *big = malloc(plen + (size_t)n + 2);
-        if (big != NULL) {
-            memcpy(big, prefix, plen);
-            lm_vformat(big + plen, (size_t)n + 1, id, again);
-            line = big;
-            cap = plen + (size_t)n + 2;
+int lm_log_time_default(void)
+{
+    const char *j = getenv("JOURNAL_STREAM");
+    return !lm_stderr_is_tty() && !(j && *j);
+}
+
+/* Append `s` as the inside of a JSON string: quotes, backslashes and control
+ * characters escaped; UTF-8 passes as it is. Returns the new length. */
+static size_t json_string(char *out, size_t cap, size_t o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && o + 7 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)ch;
+        } else if (ch < 0x20 || ch == 0x7f) {
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
+        } else {
+            out[o++] = (char)ch;
         }
     }
-    va_end(again);
-    size_t total = plen + (size_t)n;
-    if (total > cap - 2)
-        total = cap - 2;
-    line[total] = '\n';
-    fwrite(line, 1, total + 1, fp);
+    return o;
+}
+
+/* Build the whole line (timestamp, prefix, message, newline; or the JSON
+ * object) first and hand it to stdio in one fwrite: stdio locks the stream
+ * per call, so lines written by several threads never interleave
+ * mid-line. Long messages are cut at LINE_MAX bytes rather than lost. */
+#define LOG_LINE_MAX 8192
+static void emit(FILE *fp, const char *level, const char *prefix, lm_msg_id id, va_list ap)
+{
+    char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2 + 256], when[32] = "";
+    size_t o = 0;
+    int n = lm_vformat(msg, sizeof msg, id, ap);
+
+    if (n < 0) /* a broken format: say which message rather than print nothing */
+        n = snprintf(msg, sizeof msg, "[%s]", lm_msg_name(id));
+    if ((size_t)n >= sizeof msg)
+        n = (int)sizeof msg - 1;
+    if (log_time || log_json)
+        lm_wall_clock(when, sizeof when);
+    if (log_json) {
+        o = (size_t)snprintf(line, sizeof line, "{\"time\":\"%s\",\"level\":\"%s\",", when, level);
+        if (program[0]) {
+            o += (size_t)snprintf(line + o, sizeof line - o, "\"program\":\"");
+            o = json_string(line, sizeof line, o, program, strlen(program));
+            o += (size_t)snprintf(line + o, sizeof line - o, "\",");
+        }
+        o += (size_t)snprintf(line + o, sizeof line - o, "\"msg\":\"");
+        o = json_string(line, sizeof line, o, msg, (size_t)n);
+        o += (size_t)snprintf(line + o, sizeof line - o, "\"}\n");
+    } else {
+        o = (size_t)snprintf(line, sizeof line, "%s%s%s%s\n", when, when[0] ? " " : "", prefix,
+                             msg);
+    }
+    if (o >= sizeof line) {
+        o = sizeof line - 1;
+        line[o - 1] = '\n';
+    }
+    fwrite(line, 1, o, fp);
     fflush(fp);
-    if (line != stack)
-        free(line);
 }
 
 void lm_info(lm_msg_id id, ...)
@@ -327,7 +355,7 @@ void lm_info(lm_msg_id id, ...)
         return;
     va_list ap;
     va_start(ap, id);
-    emit(stdout, "", id, ap);
+    emit(stdout, "info", "", id, ap);
     va_end(ap);
 }
 
@@ -337,7 +365,7 @@ void lm_debug(lm_msg_id id, ...)
         return;
     va_list ap;
     va_start(ap, id);
-    emit(stdout, "", id, ap);
+    emit(stdout, "debug", "", id, ap);
     va_end(ap);
 }
 
@@ -350,6 +378,6 @@ void lm_warn(lm_msg_id id, ...)
     if (program[0] != '\0')
         snprintf(prefix, sizeof prefix, "%s: ", program);
     va_start(ap, id);
-    emit(stderr, prefix, id, ap);
+    emit(stderr, "error", prefix, id, ap);
     va_end(ap);
 }

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int big = 1 << 18;
     setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-    lm_transport *t = lm_tls_new(cfg, (lm_sock)sv[0], "fuzz:1", NULL);
+    lm_transport *t = lm_tls_new(cfg, (lm_sock)sv[0], "fuzz:1", NULL, NULL, 0);
     if (!t)
         abort();
 
@@ -103,7 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0)
         step(t, &open);
     drain(sv[1]);
-    lm_tp_destroy(t); /* closes sv[0] */
+    lm_tp_destroy(t); /* the socket stays ours (transport.h) */
+    close(sv[0]);
     close(sv[1]);
     return 0;
 }

@@ -1,4 +1,4 @@
-"""Portuguese output (issue 7): the tutorial's exchange in European
+"""Portuguese output: the tutorial's exchange in European
 Portuguese, chosen by the locale or by --lang pt, with the real server and
 client over loopback; --help and a usage error in Portuguese; and the bytes
 on the wire the same whatever the language."""
@@ -21,7 +21,7 @@ class PtServer:
     """lanmsg-server on port 0 whose listening line may be in either language."""
 
     def __init__(self, args, env):
-        self.proc = subprocess.Popen([SERVER, "--host", "127.0.0.1", "--port", "0"] + args,
+        self.proc = subprocess.Popen([SERVER, "--host", "127.0.0.1", "--port", "0", "--no-log-time"] + args,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                      text=True, errors="replace")
         self.lines = []

@@ -135,7 +135,9 @@ class Server(Lines):
     """A running lanmsg-server on an ephemeral port (self.port)."""
 
     def __init__(self, *args, host="127.0.0.1", cwd=None, env=None, expect_start=True):
-        cmd = [SERVER, "--host", host, "--port", "0"] + list(args)
+        # Lines without timestamps, to compare them exactly (test_logs.py covers
+        # the timestamped and JSON forms).
+        cmd = [SERVER, "--host", host, "--port", "0", "--no-log-time"] + list(args)
         # LANMSG_WRAP runs the server under a tool, e.g. valgrind (.ci/hardening.sh).
         cmd = shlex.split(os.environ.get("LANMSG_WRAP", "")) + cmd
         self.port = None

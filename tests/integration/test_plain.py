@@ -192,6 +192,22 @@ r = client("--port")
 check(r.returncode == 2 and "needs a value" in r.stderr, "client: missing value", r.stderr)
 r = client("--port", "99999")
 check(r.returncode == 2 and "not a TCP port" in r.stderr, "client: bad port", r.stderr)
+# TLS-only flags without --tls used to be ignored: the user believed the
+# connection was encrypted. Now each is a usage error naming the flag and --tls.
+for flag in (["--cert", "x.crt"], ["--key", "x.key"], ["--ca", "ca.crt"],
+             ["--require-client-cert"], ["--allow-plain"], ["--tls-version", "13"],
+             ["--cipher", "aes128"]):
+    r = run([SERVER, "--port", "0"] + flag, timeout=10)
+    check(r.returncode == 2 and one_line_error(r.stderr) and flag[0] in r.stderr
+          and "--tls" in r.stderr and "[server] listening" not in r.stdout,
+          "server: %s without --tls is refused (exit 2, names both)" % flag[0], r.stdout + r.stderr)
+for flag in (["--cert", "x.crt"], ["--key", "x.key"], ["--ca", "ca.crt"], ["--insecure"],
+             ["--servername", "localhost"], ["--tls-version", "12"], ["--cipher", "chacha20"],
+             ["--fallback-plain"]):
+    r = client(*flag)
+    check(r.returncode == 2 and one_line_error(r.stderr) and flag[0] in r.stderr
+          and "--tls" in r.stderr and "connected" not in r.stdout,
+          "client: %s without --tls is refused (exit 2, names both)" % flag[0], r.stdout + r.stderr)
 r = run([SERVER, "--service", "nope"])
 check(r.returncode == 2 and "unknown service" in r.stderr, "server: unknown service", r.stderr)
 with Server() as s:

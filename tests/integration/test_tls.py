@@ -9,7 +9,7 @@ import ssl
 import subprocess
 import time
 
-from harness import (CLIENT, Certs, Server, check, client, done, free_port, one_line_error, run,
+from harness import (CLIENT, SERVER, Peer, Certs, Server, check, client, done, free_port, one_line_error, run,
                      talk, wait_port)
 
 certs = Certs()
@@ -46,6 +46,13 @@ try:
         # --servername overrides the expected name
         r = client("--port", s.port, *certs.client_args(), "--servername", "localhost")
         check(r.returncode == 0, "--servername localhost verifies", r.stderr)
+
+        # A name the TLS library cannot take (over 255 bytes) used to leave the
+        # client silent with exit 1; it is a usage error with its cause.
+        r = client("--port", s.port, *certs.client_args(), "--servername", "a" * 300)
+        check(r.returncode == 2 and one_line_error(r.stderr) and "cannot set up TLS" in r.stderr
+              and "--servername" in r.stderr,
+              "a server name TLS cannot take: exit 2, one line naming the cause", r.stderr)
 
         # resumption
         r = client("--port", s.port, *certs.client_args(), "--repeat", "2", "-v")
@@ -90,10 +97,25 @@ try:
         check(s.alive(), "server is still up after all of that")
 
     # expired server certificate
-    with Server("--tls", "--cert", expired.path("server.crt"), "--key", expired.path("server.key")) as s:
-        r = client("--port", s.port, "--tls", "--ca", expired.path("ca.crt"))
+    # Our server refuses to start with an expired certificate (peers would
+    # refuse it anyway); the client's side is checked against openssl.
+    r = run([SERVER, "--port", "0", "--tls", "--cert", expired.path("server.crt"), "--key",
+             expired.path("server.key")], timeout=10)
+    check(r.returncode == 2 and one_line_error(r.stderr) and "expired on" in r.stderr
+          and "--cert" in r.stderr, "server: an expired certificate is refused at start (exit 2)",
+          r.stderr)
+    r = run([SERVER, "--port", "0", "--tls", "--cert", certs.path("alice.crt"), "--key",
+             certs.path("alice.key")], timeout=10)
+    check(r.returncode == 2 and one_line_error(r.stderr) and "serverAuth" in r.stderr,
+          "server: a client-only certificate is refused at start (exit 2)", r.stderr)
+    port = free_port()
+    with Peer(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert",
+               expired.path("server.crt"), "-key", expired.path("server.key"), "-rev"],
+              stdin=False):
+        wait_port(port)
+        r = client("--port", port, "--tls", "--ca", expired.path("ca.crt"))
         check(r.returncode == 3 and one_line_error(r.stderr) and "expired" in r.stderr,
-              "expired certificate: exit 3, says expired", r.stderr)
+              "client: an expired server certificate: exit 3, says expired", r.stderr)
 
     # a plain server answering a TLS client
     with Server() as s:
@@ -105,6 +127,13 @@ try:
         check(r.returncode == 0 and "WARNING" in r.stderr and "WITHOUT encryption" in r.stderr
               and "NOT encrypted" in r.stdout and "reply: Mensagem recebida" in r.stdout,
               "--fallback-plain reconnects in plain, loudly", r.stdout + r.stderr)
+        # The ClientHello is not taken for a message: no "received", no reply
+        # to it; the server says what happened and how to fix it.
+        check(s.wait_for(r"disconnected \(it began a TLS handshake, but this server speaks plain "
+                         r"TCP \(start the server with --tls") is not None,
+              "plain server: a TLS client is logged as such, with the fix", s.output())
+        check(s.output().count("received from") == 1,
+              "plain server: only the fallback's real message is printed", s.output())
 
     # never a fallback after a certificate error
     with Server(*certs.server_args()) as s:

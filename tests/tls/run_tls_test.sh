@@ -82,23 +82,38 @@ grep -Eq "Ciphersuite: (ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA2
     s_client.out || fail "s_client: not an ECDHE AEAD suite"
 
 # ---- our client against openssl s_server, on a port that turns out free ----
-ok=
-for try in 1 2 3 4 5; do
-    PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-    # -www: answer by itself, without reading stdin; -naccept 1: then exit.
-    timeout 15 openssl s_server -accept "127.0.0.1:$PORT" -cert server.crt -key server.key \
-        -www -naccept 1 < /dev/null > s_server.out 2>&1 &
-    SPID=$!
-    i=0
-    while ! grep -q ACCEPT s_server.out 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    if grep -q ACCEPT s_server.out; then ok=1; break; fi
-    kill "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; SPID=
-done
-[ -n "$ok" ] || fail "could not start openssl s_server"
+s_server() { # cert key: start one that answers once; sets PORT and SPID
+    ok=
+    for try in 1 2 3 4 5; do
+        PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+        # -www: answer by itself, without reading stdin; -naccept 1: then exit.
+        timeout 15 openssl s_server -accept "127.0.0.1:$PORT" -cert "$1" -key "$2" \
+            -www -naccept 1 < /dev/null > s_server.out 2>&1 &
+        SPID=$!
+        i=0
+        while ! grep -q ACCEPT s_server.out 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        if grep -q ACCEPT s_server.out; then ok=1; break; fi
+        kill "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; SPID=
+    done
+    [ -n "$ok" ] || fail "could not start openssl s_server"
+}
+s_server_stop() {
+    kill "$SPID" 2>/dev/null || true
+    wait "$SPID" 2>/dev/null || true
+    SPID=
+}
+s_server server.crt server.key
 timeout 10 "$BIN" "$WORK" connect "$PORT" > connect.out 2>&1 || { cat connect.out; fail "our client against openssl s_server"; }
 cat connect.out
 grep -Eq "^connected: TLS 1\.[23] (ECDHE-|TLS_).* verified=1$" connect.out || fail "client description"
-kill "$SPID" 2>/dev/null || true
-wait "$SPID" 2>/dev/null || true
-SPID=
+s_server_stop
+
+# An expired server certificate (our own server will not even start with one).
+s_server expired.crt expired.key
+if timeout 10 "$BIN" "$WORK" connect "$PORT" > connect.out 2>&1; then
+    cat connect.out; fail "our client accepted an expired certificate"
+fi
+cat connect.out
+grep -q "has expired (renew it with tools/gen-certs.sh)" connect.out || fail "expired: no clear message"
+s_server_stop
 echo "TLS test passed"

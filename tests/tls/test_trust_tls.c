@@ -25,7 +25,7 @@
 #include "../unit/check.h"
 #include "../unit/scratch.h"
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "lanmsg/tls.h"
 #include "pairing/pairing.h"
 #include "platform/paths.h"

@@ -1,4 +1,4 @@
-"""TLS 1.3 with mbedTLS 3.x (issue 7): the default where available, TLS 1.2
+"""TLS 1.3 with mbedTLS 3.x: the default where available, TLS 1.2
 still accepted, resumption through tickets (also for a client certificate's
 identity), TLS 1.3 secrets in SSLKEYLOGFILE, and interoperability with
 openssl s_client and gnutls-cli pinned to TLS 1.3."""
@@ -49,8 +49,11 @@ try:
                 "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"}
         check(r.returncode == 0 and want <= labels,
               "SSLKEYLOGFILE gets the four TLS 1.3 traffic secrets", "labels: %s" % sorted(labels))
-        check(os.path.exists(kl) and stat.S_IMODE(os.stat(kl).st_mode) & 0o077 == 0,
-              "the key log is private to its owner (0600)")
+        # A Windows build protects the file with the folder's ACLs; the mode
+        # wine shows for it is the Linux umask's, so there is nothing to check.
+        if not os.environ.get("LANMSG_EXE_PREFIX"):
+            check(os.path.exists(kl) and stat.S_IMODE(os.stat(kl).st_mode) & 0o077 == 0,
+                  "the key log is private to its owner (0600)")
 
         # openssl s_client, TLS 1.3 only, and TLS 1.2 only.
         for ver, flag in (("1.3", "-tls1_3"), ("1.2", "-tls1_2")):

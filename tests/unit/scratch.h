@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "lanmsg/net.h"
+#include "platform/os.h"
 
 #if defined(_WIN32)
 static inline void set_env(const char *name, const char *value)

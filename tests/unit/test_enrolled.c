@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "scratch.h"
 
 #if !defined(_WIN32)

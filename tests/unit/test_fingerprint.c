@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "platform/paths.h"
 #include "scratch.h"
 #include "trust/fingerprint.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "scratch.h"
 
 #if !defined(_WIN32)

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "lanmsg/tls.h"
 #include "scratch.h"
 #include "transport/tls_identity.h"

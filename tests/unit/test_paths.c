@@ -12,7 +12,7 @@
 
 #include "check.h"
 #include "lanmsg/net.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "scratch.h"
 
 #if !defined(_WIN32)

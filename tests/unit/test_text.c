@@ -4,7 +4,7 @@
  * log functions honour the level. */
 #define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "scratch.h"
 
 static unsigned char K_SRV[32], K_OTHER[32], K_ISSUER[32], K_ALICE[32], K_BOB[32], K_EVE[32];

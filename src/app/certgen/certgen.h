@@ -12,7 +12,8 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
-#include "lanmsg/text.h"
+#include "platform/os.h"
+#include "util/text.h"
 
 #define CG_MAX_SANS 32
 #define CG_MAX_NAME 254 /* a DNS name is at most 253 characters */

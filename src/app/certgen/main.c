@@ -343,7 +343,7 @@ static int run(const struct options *o, time_t now)
     if (prepare_dir(dir) != 0)
         return LM_EXIT_USAGE;
     if (cg_ctx_init(&cg) != 0) {
-        lm_warn(LM_M_PLAIN, cg.err);
+        lm_warn(LM_M_PASSTHROUGH, cg.err);
         cg_ctx_free(&cg);
         return LM_EXIT_RUNTIME;
     }
@@ -360,7 +360,7 @@ static int run(const struct options *o, time_t now)
         goto out;
     }
     if (!new_ca && cg_load_ca(&cg, dir) != 0) {
-        lm_warn(LM_M_PLAIN, cg.err);
+        lm_warn(LM_M_PASSTHROUGH, cg.err);
         goto out;
     }
     /* The server is remade when the CA is new (the old one no longer
@@ -388,7 +388,7 @@ static int run(const struct options *o, time_t now)
         if (ca_crt || ca_key)
             lm_info(LM_M_CERTGEN_CA_REPLACING);
         if (cg_make_ca(&cg, dir, now, ca_crt || ca_key) != 0) {
-            lm_warn(LM_M_PLAIN, cg.err);
+            lm_warn(LM_M_PASSTHROUGH, cg.err);
             goto out;
         }
         ca_out = (ca_crt || ca_key) ? OUT_RENEWED : OUT_CREATED;
@@ -402,7 +402,7 @@ static int run(const struct options *o, time_t now)
                 leaf.cn = sans[i].text;
         }
         if (cg_make_leaf(&cg, dir, "server", &leaf, srv_crt || srv_key) != 0) {
-            lm_warn(LM_M_PLAIN, cg.err);
+            lm_warn(LM_M_PASSTHROUGH, cg.err);
             goto out;
         }
         srv_out = (srv_crt || srv_key) ? OUT_RENEWED : OUT_CREATED;
@@ -418,7 +418,7 @@ static int run(const struct options *o, time_t now)
         cl.sans = NULL;
         cl.nsans = 0;
         if (cg_make_leaf(&cg, dir, o->clients[i], &cl, exists) != 0) {
-            lm_warn(LM_M_PLAIN, cg.err);
+            lm_warn(LM_M_PASSTHROUGH, cg.err);
             goto out;
         }
         cl_out[i] = exists ? OUT_RENEWED : OUT_CREATED;

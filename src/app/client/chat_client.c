@@ -22,7 +22,8 @@
 #include <string.h>
 
 #include "lanmsg/framing.h"
-#include "lanmsg/text.h"
+#include "platform/os.h"
+#include "util/text.h"
 
 #define PROMPT       "> "
 #define QUIET_MS     500  /* after end of input: silence that ends the wait */
@@ -84,8 +85,7 @@ static int pump_socket(chat_client *cc, lm_framer *f)
         long n = lm_tp_read(cc->cl->tp, buf, sizeof buf);
         if (n > 0) {
             cc->last_rx = lm_now_ms();
-            if (lm_framer_push(f, buf, (size_t)n, on_line, cc) < 0)
-                return LM_ERR;
+            lm_framer_push(f, buf, (size_t)n, on_line, cc);
             continue;
         }
         if (n == LM_WANT_READ || n == LM_WANT_WRITE)

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "platform/os.h"
+#include "util/text.h"
 
 /* Wait for what the transport asked for, until deadline_ms (0 = forever).
  * Returns 1 ready, 0 timed out, or LM_ERR. */
@@ -47,6 +48,16 @@ static int handshake(lm_client *cl)
     }
 }
 
+/* Forget the connection without a goodbye: the transport, then the socket. */
+static void drop(lm_client *cl)
+{
+    lm_tp_destroy(cl->tp);
+    cl->tp = NULL;
+    if (cl->has_sock)
+        lm_net_close(cl->sock);
+    cl->has_sock = 0;
+}
+
 /* One connection attempt, TLS or plain. Returns LM_OK, or a status with
  * the message already printed (except LM_ERR_NOT_TLS, which the caller
  * may answer with a fallback). */
@@ -59,30 +70,30 @@ static int open_once(lm_client *cl, int tls)
 
     if (lm_net_connect(o->host, o->port, o->timeout_ms, &s, cl->peer, sizeof cl->peer, err,
                        sizeof err) != LM_OK) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         return LM_ERR;
     }
     lm_net_set_nonblocking(s, 1);
+    cl->sock = s; /* ours: the transport borrows it */
+    cl->has_sock = 1;
     if (!tls) {
         cl->tp = lm_plain_new(s, cl->peer);
-        return cl->tp ? LM_OK : LM_ERR;
+        return LM_OK;
     }
     if (o->tls.insecure)
         lm_warn(LM_M_CLI_INSECURE, cl->peer);
-    cl->tp = lm_tls_new(cl->tls, s, cl->peer, o->servername ? o->servername : o->host);
+    cl->tp =
+        lm_tls_new(cl->tls, s, cl->peer, o->servername ? o->servername : o->host, err, sizeof err);
     if (!cl->tp) {
-        lm_net_close(s);
-        return LM_ERR;
+        lm_warn(LM_M_PASSTHROUGH, err);
+        drop(cl);
+        return LM_ERR_CONFIG;
     }
     rc = handshake(cl);
     if (rc == LM_OK || rc == LM_ERR_NOT_TLS)
         return rc;
-    if (rc == LM_ERR_RESET)
-        lm_warn(LM_M_CLI_HANDSHAKE_RESET, cl->peer, cl->tp->err);
-    else
-        lm_warn(LM_M_PLAIN, cl->tp->err);
-    lm_tp_destroy(cl->tp);
-    cl->tp = NULL;
+    lm_warn(LM_M_PASSTHROUGH, cl->tp->err);
+    drop(cl);
     return rc;
 }
 
@@ -100,7 +111,7 @@ int lm_client_connect(lm_client *cl, const lm_client_opts *o)
             t.ca_file = "certs/ca.crt";
         cl->tls = lm_tls_config_new(&t, err, sizeof err, &code);
         if (!cl->tls) {
-            lm_warn(LM_M_PLAIN, err);
+            lm_warn(LM_M_PASSTHROUGH, err);
             return LM_EXIT_USAGE;
         }
     }
@@ -110,19 +121,18 @@ int lm_client_connect(lm_client *cl, const lm_client_opts *o)
          * fallback, and only when asked for; never after a certificate
          * problem, which is an attack as often as a mistake. */
         if (!o->fallback_plain) {
-            lm_warn(LM_M_PLAIN, cl->tp->err);
+            lm_warn(LM_M_PASSTHROUGH, cl->tp->err);
             lm_client_close(cl);
             return LM_EXIT_TLS;
         }
-        lm_tp_destroy(cl->tp);
-        cl->tp = NULL;
+        drop(cl);
         lm_warn(LM_M_CLI_FALLBACK, cl->peer);
         rc = open_once(cl, 0);
     }
     if (rc != LM_OK) {
         int tls_failure = rc == LM_ERR_TLS || rc == LM_ERR_VERIFY || rc == LM_ERR_RESET;
         lm_client_close(cl);
-        return tls_failure ? LM_EXIT_TLS : LM_EXIT_RUNTIME;
+        return rc == LM_ERR_CONFIG ? LM_EXIT_USAGE : tls_failure ? LM_EXIT_TLS : LM_EXIT_RUNTIME;
     }
     lm_info(LM_M_CLI_CONNECTED, cl->peer,
             o->use_tls && !cl->tp->secure ? lm_tr(LM_M_CLI_UNENCRYPTED_FALLBACK) : cl->tp->desc);
@@ -187,7 +197,7 @@ int lm_client_fail(lm_client *cl, int code)
     if (code == LM_ERR_RESET)
         lm_warn(LM_M_CLI_LOST, cl->peer, cl->tp->err);
     else
-        lm_warn(LM_M_PLAIN, cl->tp->err[0] ? cl->tp->err : "connection failed");
+        lm_warn(LM_M_PASSTHROUGH, cl->tp->err[0] ? cl->tp->err : "connection failed");
     return code == LM_ERR_TLS || code == LM_ERR_VERIFY ? LM_EXIT_TLS : LM_EXIT_RUNTIME;
 }
 
@@ -197,9 +207,8 @@ void lm_client_close(lm_client *cl)
         /* Best effort close_notify; a vanished peer is not an error now. */
         if (lm_tp_shutdown(cl->tp) == LM_WANT_WRITE && lm_net_wait(cl->tp->sock, 1, 1000) == 1)
             lm_tp_shutdown(cl->tp);
-        lm_tp_destroy(cl->tp);
-        cl->tp = NULL;
     }
+    drop(cl);
 }
 
 void lm_client_free(lm_client *cl)

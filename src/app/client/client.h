@@ -30,11 +30,14 @@ typedef struct lm_client {
     const lm_client_opts *o;
     lm_tls_config *tls;
     lm_transport *tp;
+    lm_sock sock; /* the connection's socket, closed by lm_client_close */
+    int has_sock; /* sock is open (a zeroed lm_client has none) */
     char peer[LM_ADDR_MAX];
 } lm_client;
 
 /* Connect as the options say and print the "connected" line. Returns an
- * exit code (LM_EXIT_OK on success). `cl` starts zeroed; connecting again
+ * exit code (LM_EXIT_OK on success; on failure the reason is printed). `cl`
+ * starts zeroed; connecting again
  * after lm_client_close reuses the TLS configuration and offers the last
  * session for resumption. */
 int lm_client_connect(lm_client *cl, const lm_client_opts *o);

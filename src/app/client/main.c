@@ -11,7 +11,9 @@
 #include "chat_client.h"
 #include "client.h"
 #include "lanmsg/framing.h"
-#include "lanmsg/text.h"
+#include "platform/os.h"
+#include "util/text.h"
+#include "keypass.h"
 #include "options.h"
 
 #define DEFAULT_MESSAGE "Olá servidor!"
@@ -19,6 +21,16 @@
 /* --chat and --nick: the interactive chat client (chat_client.c). */
 static int chat_mode;
 static const char *chat_nick;
+/* The first TLS-only flag given: without --tls it is refused, not ignored. */
+static const char *tls_flag;
+static const char *key_pass_file;
+static char key_pass[256];
+
+static void tls_only(const char *flag)
+{
+    if (!tls_flag)
+        tls_flag = flag;
+}
 
 /* ======================================================================
  * Options
@@ -48,22 +60,36 @@ static int parse(lm_client_opts *o, int argc, char **argv)
             o->use_tls = 1;
         } else if (lm_arg_value(&a, "--ca", &v)) {
             o->tls.ca_file = v;
+            tls_only("--ca");
         } else if (lm_arg_value(&a, "--cert", &v)) {
             o->tls.cert_file = v;
+            tls_only("--cert");
         } else if (lm_arg_value(&a, "--key", &v)) {
             o->tls.key_file = v;
+            tls_only("--key");
+        } else if (lm_arg_value(&a, "--key-pass-file", &v)) {
+            key_pass_file = v;
+            tls_only("--key-pass-file");
         } else if (lm_arg_value(&a, "--servername", &v)) {
             o->servername = v;
+            tls_only("--servername");
         } else if (lm_arg_flag(&a, "--insecure")) {
             o->tls.insecure = 1;
+            tls_only("--insecure");
         } else if (lm_arg_flag(&a, "--fallback-plain")) {
             o->fallback_plain = 1;
+            tls_only("--fallback-plain");
         } else if (lm_arg_flag(&a, "--allow-insecure-key-perms")) {
             o->tls.allow_insecure_key_perms = 1;
+            tls_only("--allow-insecure-key-perms");
         } else if (lm_arg_value(&a, "--tls-version", &v)) {
             long n;
             if (lm_arg_int(&a, "--tls-version", v, 12, 13, &n) == 0)
                 o->tls.tls_version = (int)n;
+            tls_only("--tls-version");
+        } else if (lm_arg_value(&a, "--cipher", &v)) {
+            o->tls.cipher = v;
+            tls_only("--cipher");
         } else if (lm_arg_value(&a, "--framing", &v)) {
             if (lm_framing_parse(v, &o->framing) != 0)
                 snprintf(a.err, sizeof a.err, "--framing %s: unknown mode (use line or raw)", v);
@@ -89,7 +115,11 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PLAIN, a.err);
+        lm_warn(LM_M_PASSTHROUGH, a.err);
+        return LM_EXIT_USAGE;
+    }
+    if (tls_flag && !o->use_tls) {
+        lm_warn(LM_M_OPT_NEEDS_TLS, tls_flag, tls_flag);
         return LM_EXIT_USAGE;
     }
     return -1;
@@ -152,8 +182,7 @@ static int read_reply(lm_client *cl, lm_framer *f)
         }
         if (n < 0)
             return lm_client_fail(cl, (int)n);
-        if (lm_framer_push(f, buf, (size_t)n, on_reply, &r) < 0)
-            return LM_EXIT_RUNTIME;
+        lm_framer_push(f, buf, (size_t)n, on_reply, &r);
         if (!r.got && !lm_client_more_ready(cl))
             lm_framer_idle(f, on_reply, &r);
     }
@@ -256,8 +285,18 @@ int main(int argc, char **argv)
     lm_log_set_level(o.verbose);
     if (o.framing == LM_FRAMING_AUTO)
         o.framing = LM_FRAMING_LINE;
+    if (o.use_tls) {
+        int got = lm_key_pass_get(o.tls.key_file, key_pass_file, o.tls.allow_insecure_key_perms,
+                                  key_pass, sizeof key_pass, err, sizeof err);
+        if (got < 0) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            return LM_EXIT_USAGE;
+        }
+        /* Kept until the TLS configuration copies it (at the first connect). */
+        o.tls.key_pass = got ? key_pass : NULL;
+    }
     if (lm_net_init(err, sizeof err) != LM_OK) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
     }
     if (chat_mode) {
@@ -265,6 +304,7 @@ int main(int argc, char **argv)
         static volatile sig_atomic_t stop;
         lm_signals_install(&stop, NULL);
         rc = lm_client_connect(&cl0, &o);
+        lm_key_pass_wipe(key_pass, sizeof key_pass); /* the TLS configuration has its copy */
         if (rc == LM_EXIT_OK)
             rc = lm_chat_run(&cl0, chat_nick, &stop);
         lm_client_free(&cl0);
@@ -277,6 +317,7 @@ int main(int argc, char **argv)
     /* --repeat reconnects, resuming the TLS session (see -v). */
     for (i = 0; i < o.repeat && rc == LM_EXIT_OK; i++) {
         rc = lm_client_connect(&cl, &o);
+        lm_key_pass_wipe(key_pass, sizeof key_pass); /* the TLS configuration has its copy */
         if (rc == LM_EXIT_OK)
             rc = run_messages(&cl);
         lm_client_close(&cl);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanmsg/text.h"
+#include "util/text.h"
 
 void lm_args_init(lm_args *a, int argc, char **argv, const char *prog)
 {

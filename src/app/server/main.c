@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "platform/os.h"
+#include "util/text.h"
+#include "keypass.h"
 #include "options.h"
 
 typedef struct server_opts {
@@ -19,6 +21,10 @@ typedef struct server_opts {
     const char *lang;
     const char *service;
     const char *framing;
+    const char *tls_flag; /* the first TLS-only flag given, to refuse it without --tls */
+    const char *key_pass_file;
+    int log_time; /* -1: as lm_log_time_default says */
+    int log_json;
 } server_opts;
 
 static int parse_size(lm_args *a, const char *name, const char *v, long lo, long hi, size_t *out)
@@ -28,6 +34,19 @@ static int parse_size(lm_args *a, const char *name, const char *v, long lo, long
         return -1;
     *out = (size_t)x;
     return 0;
+}
+
+static void tls_only(server_opts *o, const char *flag)
+{
+    if (!o->tls_flag)
+        o->tls_flag = flag;
+}
+
+/* Applied as soon as the flags are read, so that even an error about a
+ * later flag comes in the chosen form. */
+static void log_style(const server_opts *o)
+{
+    lm_log_set_style(o->log_time >= 0 ? o->log_time : lm_log_time_default(), o->log_json);
 }
 
 /* Returns -1 to continue, or an exit code. */
@@ -56,20 +75,29 @@ static int parse(server_opts *o, int argc, char **argv)
             o->use_tls = 1;
         } else if (lm_arg_value(&a, "--cert", &v)) {
             o->tls.cert_file = v;
+            tls_only(o, "--cert");
         } else if (lm_arg_value(&a, "--key", &v)) {
             o->tls.key_file = v;
+            tls_only(o, "--key");
+        } else if (lm_arg_value(&a, "--key-pass-file", &v)) {
+            o->key_pass_file = v;
+            tls_only(o, "--key-pass-file");
         } else if (lm_arg_value(&a, "--ca", &v)) {
             o->tls.ca_file = v;
+            tls_only(o, "--ca");
         } else if (lm_arg_flag(&a, "--require-client-cert")) {
             o->tls.require_client_cert = 1;
+            tls_only(o, "--require-client-cert");
         } else if (lm_arg_flag(&a, "--allow-plain")) {
             o->cfg.allow_plain = 1;
+            tls_only(o, "--allow-plain");
         } else if (lm_arg_flag(&a, "--allow-insecure-key-perms")) {
             o->tls.allow_insecure_key_perms = 1;
+            tls_only(o, "--allow-insecure-key-perms");
         } else if (lm_arg_value(&a, "--service", &v)) {
             o->service = v;
         } else if (lm_arg_value(&a, "--reply", &v)) {
-            o->cfg.reply = v;
+            o->cfg.params.reply = v;
         } else if (lm_arg_value(&a, "--framing", &v)) {
             o->framing = v;
         } else if (lm_arg_value(&a, "--max-line", &v)) {
@@ -89,18 +117,29 @@ static int parse(server_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--line-timeout", &v)) {
             lm_arg_seconds(&a, "--line-timeout", v, &o->cfg.line_timeout_ms);
         } else if (lm_arg_flag(&a, "--chat-require-tls")) {
-            o->cfg.chat_require_tls = 1;
+            o->cfg.params.chat_require_tls = 1;
         } else if (lm_arg_value(&a, "--tls-version", &v)) {
             if (lm_arg_int(&a, "--tls-version", v, 12, 13, &n) == 0)
                 o->tls.tls_version = (int)n;
+            tls_only(o, "--tls-version");
         } else if (lm_arg_value(&a, "--cipher", &v)) {
             o->tls.cipher = v;
+            tls_only(o, "--cipher");
+        } else if (lm_arg_flag(&a, "--log-time|--no-log-time")) {
+            o->log_time = strcmp(a.argv[a.i], "--log-time") == 0;
+            log_style(o);
+        } else if (lm_arg_value(&a, "--log-format", &v)) {
+            if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0)
+                o->log_json = strcmp(v, "json") == 0;
+            else
+                lm_format(a.err, sizeof a.err, LM_M_OPT_BAD_LOG_FORMAT, v);
+            log_style(o);
         } else if (!a.err[0]) {
             lm_arg_unknown(&a);
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PLAIN, a.err);
+        lm_warn(LM_M_PASSTHROUGH, a.err);
         return LM_EXIT_USAGE;
     }
     return -1;
@@ -111,12 +150,14 @@ int main(int argc, char **argv)
     static volatile sig_atomic_t stop, reload;
     server_opts o;
     lm_server *srv;
-    char err[512];
+    char err[512], pass[256];
     int rc, code;
 
     memset(&o, 0, sizeof o);
     lm_server_config_defaults(&o.cfg);
     o.tls.is_server = 1;
+    o.log_time = -1;
+    log_style(&o);
     o.tls.cert_file = "certs/server.crt";
     o.tls.key_file = "certs/server.key";
     lm_log_set_program("lanmsg-server");
@@ -126,7 +167,8 @@ int main(int argc, char **argv)
         return rc;
     lm_log_set_level(o.cfg.verbose);
 
-    if (o.service && !(o.cfg.service = lm_service_find(o.service))) {
+    /* The program picks the service; the engine has no default. */
+    if (!(o.cfg.service = lm_service_find(o.service ? o.service : "ack"))) {
         lm_warn(LM_M_SRV_BAD_SERVICE, o.service, lm_service_names());
         return LM_EXIT_USAGE;
     }
@@ -134,16 +176,14 @@ int main(int argc, char **argv)
         lm_warn(LM_M_BAD_FRAMING, o.framing);
         return LM_EXIT_USAGE;
     }
-    if (o.cfg.allow_plain && !o.use_tls) {
-        lm_warn(LM_M_SRV_ALLOW_PLAIN_NO_TLS);
-        return LM_EXIT_USAGE;
-    }
-    if (o.tls.require_client_cert && !o.use_tls) {
-        lm_warn(LM_M_SRV_CLIENT_CERT_NO_TLS);
+    /* A TLS flag without --tls would be ignored, and the server would
+     * speak plain text to someone who believes it is encrypted. */
+    if (o.tls_flag && !o.use_tls) {
+        lm_warn(LM_M_OPT_NEEDS_TLS, o.tls_flag, o.tls_flag);
         return LM_EXIT_USAGE;
     }
     if (lm_net_init(err, sizeof err) != LM_OK) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
     }
     if (o.use_tls) {
@@ -152,26 +192,38 @@ int main(int argc, char **argv)
             o.tls.ca_file = "certs/ca.crt";
         else if (!o.tls.ca_file && lm_file_mode("certs/ca.crt", err, sizeof err) >= 0)
             o.tls.ca_file = "certs/ca.crt";
-        o.cfg.tls = lm_tls_config_new(&o.tls, err, sizeof err, &code);
-        if (!o.cfg.tls) {
-            lm_warn(LM_M_PLAIN, err);
+        int got = lm_key_pass_get(o.tls.key_file, o.key_pass_file, o.tls.allow_insecure_key_perms,
+                                  pass, sizeof pass, err, sizeof err);
+        if (got < 0) {
+            lm_warn(LM_M_PASSTHROUGH, err);
             return LM_EXIT_USAGE;
+        }
+        o.tls.key_pass = got ? pass : NULL;
+        o.cfg.tls = lm_tls_config_new(&o.tls, err, sizeof err, &code);
+        lm_key_pass_wipe(pass, sizeof pass);
+        if (!o.cfg.tls) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
         }
     }
     srv = lm_server_new(&o.cfg, err, sizeof err, &code);
     if (!srv) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         lm_tls_config_free(o.cfg.tls);
         return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
     }
     lm_signals_install(&stop, &reload);
-    lm_info(LM_M_SRV_LISTENING, lm_server_address(srv),
-            !o.use_tls          ? lm_tr(LM_M_WORD_PLAIN)
-            : o.cfg.allow_plain ? lm_tr(LM_M_WORD_TLS_AND_PLAIN)
-                                : lm_tr(LM_M_WORD_TLS));
+    if (o.use_tls)
+        lm_info(LM_M_SRV_LISTENING_TLS, lm_server_address(srv),
+                o.cfg.allow_plain ? lm_tr(LM_M_WORD_TLS_AND_PLAIN) : lm_tr(LM_M_WORD_TLS),
+                lm_tls_library());
+    else
+        lm_info(LM_M_SRV_LISTENING, lm_server_address(srv), lm_tr(LM_M_WORD_PLAIN));
     if (o.cfg.allow_plain)
         lm_warn(LM_M_SRV_PLAIN_ALLOWED);
-    rc = lm_server_run(srv, &stop, &reload);
+    rc = lm_server_run(srv, &stop, &reload, err, sizeof err);
+    if (rc != LM_OK)
+        lm_warn(LM_M_PASSTHROUGH, err);
     lm_info(LM_M_SRV_STOPPED);
     lm_server_free(srv);
     lm_tls_config_free(o.cfg.tls);

@@ -16,8 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "platform/os.h"
 #include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "lanmsg/tls.h"
 
 /* Columns of the comparison: plain TCP, TLS 1.2, TLS 1.3. */

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
 typedef struct raw_server {
     lm_sock listener;
@@ -55,7 +54,7 @@ static int write_exact(lm_sock s, const unsigned char *p, size_t len)
 }
 
 /* The echo side: one client, blocking, until it closes. */
-static int raw_server_run(void *arg)
+static void raw_server_run(void *arg)
 {
     raw_server *rs = arg;
     unsigned char buf[65536];
@@ -64,13 +63,12 @@ static int raw_server_run(void *arg)
 
     if (lm_net_wait(rs->listener, 0, 5000) <= 0 ||
         lm_net_accept(rs->listener, &c, peer, sizeof peer, err, sizeof err) != LM_OK)
-        return 1;
+        return;
     lm_net_set_nonblocking(c, 0);
     lm_net_set_nodelay(c);
     while (read_exact(c, buf, rs->size) == 1 && write_exact(c, buf, rs->size) == 1)
         ;
     lm_net_close(c);
-    return 0;
 }
 
 int bb_raw_pingpong(size_t size, int n, double *per_sec, double *p50_us, char *err, size_t errlen)
@@ -80,7 +78,7 @@ int bb_raw_pingpong(size_t size, int n, double *per_sec, double *p50_us, char *e
     char addr[LM_ADDR_MAX], port[16], peer[LM_ADDR_MAX];
     double *lat = calloc((size_t)n, sizeof *lat);
     int warm = n / 10 + 1, rc = LM_ERR;
-    thrd_t th;
+    lm_thread *th;
     lm_sock s;
 
     if (!lat || size > sizeof buf)
@@ -89,7 +87,7 @@ int bb_raw_pingpong(size_t size, int n, double *per_sec, double *p50_us, char *e
     if (lm_net_listen("127.0.0.1", "0", 4, &rs.listener, err, errlen) != LM_OK)
         goto out_free;
     snprintf(port, sizeof port, "%d", lm_net_local_addr(rs.listener, addr, sizeof addr));
-    if (thrd_create(&th, raw_server_run, &rs) != thrd_success) {
+    if (lm_thread_start(&th, raw_server_run, &rs) != 0) {
         snprintf(err, errlen, "cannot start the baseline echo thread");
         goto out_listener;
     }
@@ -111,7 +109,7 @@ int bb_raw_pingpong(size_t size, int n, double *per_sec, double *p50_us, char *e
             snprintf(err, errlen, "the baseline ping-pong broke off after %d round trips", i);
         }
     }
-    thrd_join(th, NULL);
+    lm_thread_join(th);
 out_listener:
     lm_net_close(rs.listener);
 out_free:

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
 #define IO_TIMEOUT_MS 10000
 
@@ -31,10 +30,9 @@ lm_transport *bm_open(const bench_target *t, lm_tls_config *cfg, char *err, size
         return NULL;
     if (!cfg)
         return lm_plain_new(s, peer);
-    tp = lm_tls_new(cfg, s, peer, t->host);
+    tp = lm_tls_new(cfg, s, peer, t->host, err, errlen);
     if (!tp) {
         lm_net_close(s);
-        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     while ((rc = lm_tp_handshake(tp)) == LM_WANT_READ || rc == LM_WANT_WRITE)
@@ -42,7 +40,7 @@ lm_transport *bm_open(const bench_target *t, lm_tls_config *cfg, char *err, size
             break;
     if (rc != LM_OK) {
         snprintf(err, errlen, "TLS handshake with %s failed: %s", peer, tp->err);
-        lm_tp_destroy(tp);
+        lm_tp_destroy_with_socket(tp);
         return NULL;
     }
     return tp;
@@ -94,7 +92,7 @@ void bm_close(lm_transport *tp)
 {
     if (tp && tp->secure)
         lm_tp_shutdown(tp);
-    lm_tp_destroy(tp);
+    lm_tp_destroy_with_socket(tp);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -338,7 +336,7 @@ typedef struct hs_worker {
     char err[256];
 } hs_worker;
 
-static int hs_worker_run(void *arg)
+static void hs_worker_run(void *arg)
 {
     hs_worker *w = arg;
     while (lm_now_us() < w->until_us) {
@@ -353,7 +351,6 @@ static int hs_worker_run(void *arg)
         lm_tls_config_free(cfg);
         w->count++;
     }
-    return 0;
 }
 
 /* Full handshakes per second against the server from `threads` client
@@ -362,7 +359,7 @@ int bm_handshake_rate(const bench_target *t, int threads, double seconds, double
                       size_t errlen)
 {
     hs_worker w[8];
-    thrd_t th[8];
+    lm_thread *th[8];
     uint64_t t0 = lm_now_us();
     long total = 0;
     int i, started = 0, failed = 0;
@@ -373,12 +370,12 @@ int bm_handshake_rate(const bench_target *t, int threads, double seconds, double
         memset(&w[i], 0, sizeof w[i]);
         w[i].t = t;
         w[i].until_us = t0 + (uint64_t)(seconds * 1e6);
-        if (thrd_create(&th[i], hs_worker_run, &w[i]) != thrd_success)
+        if (lm_thread_start(&th[i], hs_worker_run, &w[i]) != 0)
             break;
         started++;
     }
     for (i = 0; i < started; i++) {
-        thrd_join(th[i], NULL);
+        lm_thread_join(th[i]);
         total += w[i].count;
         if (w[i].failed && !failed) {
             failed = 1;

@@ -53,7 +53,7 @@ static void server_child(int wfd, const lm_server_config *cfg, const lm_tls_opti
     snprintf(port, sizeof port, "%d", lm_server_port(srv));
     dprintf(wfd, "P%s\n", port);
     close(wfd);
-    lm_server_run(srv, &stop, NULL);
+    lm_server_run(srv, &stop, NULL, err, sizeof err);
     lm_server_free(srv);
     lm_tls_config_free(c.tls);
     _exit(0);

@@ -7,6 +7,7 @@
  * plain mode; records of ciphertext with TLS). No root and no capture
  * library are needed, because the relay is the wire. */
 #include "bench.h"
+#include "platform/poller.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
 #define CAPTURE_MAX (1024 * 1024)
 #define CHUNKS_MAX  4096
@@ -29,9 +29,9 @@ typedef struct relay_chunk {
 struct bench_relay {
     lm_sock listener;
     char port[16], up_host[128], up_port[16];
-    thrd_t thread;
+    lm_thread *thread;
     atomic_int stop;
-    mtx_t lock;
+    lm_mutex *lock;
     uint64_t count[2];
     unsigned char *cap; /* what crossed, in order, up to CAPTURE_MAX */
     size_t caplen;
@@ -42,14 +42,14 @@ struct bench_relay {
 /* Count and keep one chunk that just crossed. */
 static void relay_record(bench_relay *r, int dir, const unsigned char *p, size_t n)
 {
-    mtx_lock(&r->lock);
+    lm_mutex_lock(r->lock);
     r->count[dir] += n;
     if (r->caplen + n <= CAPTURE_MAX && r->nchunks < CHUNKS_MAX) {
         memcpy(r->cap + r->caplen, p, n);
         r->chunks[r->nchunks++] = (relay_chunk){dir, r->caplen, n};
         r->caplen += n;
     }
-    mtx_unlock(&r->lock);
+    lm_mutex_unlock(r->lock);
 }
 
 /* Copy bytes both ways between one client and the server until both sides
@@ -68,7 +68,7 @@ static void relay_pump(bench_relay *r, lm_sock side[2])
     lm_poller_add(p, side[1], LM_EV_READ, &tag[1]);
     while ((open[0] || open[1]) && !atomic_load(&r->stop)) {
         lm_event ev[2];
-        int n = lm_poller_wait(p, ev, 2, 50);
+        int n = lm_poller_wait(p, ev, 2, 50, NULL, 0);
         for (int i = 0; i < n; i++) {
             int from = *(int *)ev[i].udata, to = 1 - from;
             long got = lm_net_recv(side[from], buf, sizeof buf, err, sizeof err);
@@ -96,7 +96,7 @@ static void relay_pump(bench_relay *r, lm_sock side[2])
     lm_poller_free(p);
 }
 
-static int relay_thread(void *arg)
+static void relay_thread(void *arg)
 {
     bench_relay *r = arg;
     char peer[LM_ADDR_MAX], err[256];
@@ -116,7 +116,6 @@ static int relay_thread(void *arg)
         lm_net_close(side[0]);
         lm_net_close(side[1]);
     }
-    return 0;
 }
 
 bench_relay *bw_relay_start(const char *host, const char *port, char *err, size_t errlen)
@@ -136,9 +135,10 @@ bench_relay *bw_relay_start(const char *host, const char *port, char *err, size_
         return NULL;
     }
     snprintf(r->port, sizeof r->port, "%d", lm_net_local_addr(r->listener, addr, sizeof addr));
-    mtx_init(&r->lock, mtx_plain);
-    if (thrd_create(&r->thread, relay_thread, r) != thrd_success) {
+    r->lock = lm_mutex_new();
+    if (!r->lock || lm_thread_start(&r->thread, relay_thread, r) != 0) {
         snprintf(err, errlen, "cannot start the capturing relay: no thread");
+        lm_mutex_free(r->lock);
         lm_net_close(r->listener);
         free(r->cap);
         free(r);
@@ -154,10 +154,10 @@ const char *bw_relay_port(const bench_relay *r)
 
 void bw_relay_counts(bench_relay *r, uint64_t *c2s, uint64_t *s2c)
 {
-    mtx_lock(&r->lock);
+    lm_mutex_lock(r->lock);
     *c2s = r->count[0];
     *s2c = r->count[1];
-    mtx_unlock(&r->lock);
+    lm_mutex_unlock(r->lock);
 }
 
 void bw_relay_stop(bench_relay *r)
@@ -165,9 +165,9 @@ void bw_relay_stop(bench_relay *r)
     if (!r)
         return;
     atomic_store(&r->stop, 1);
-    thrd_join(r->thread, NULL);
+    lm_thread_join(r->thread);
     lm_net_close(r->listener);
-    mtx_destroy(&r->lock);
+    lm_mutex_free(r->lock);
     free(r->cap);
     free(r);
 }
@@ -326,7 +326,7 @@ static int tap_one(const bench_opts *o, const bench_target *t, const char *name)
     bm_close(tp);
     bench_sleep_ms(150); /* let the relay see both closes */
     atomic_store(&r->stop, 1);
-    thrd_join(r->thread, NULL);
+    lm_thread_join(r->thread);
     r->stop = 0;
 
     stream[0] = malloc(r->caplen + 1);
@@ -352,7 +352,7 @@ static int tap_one(const bench_opts *o, const bench_target *t, const char *name)
     free(line);
     /* The thread has been joined: free what is left by hand. */
     lm_net_close(r->listener);
-    mtx_destroy(&r->lock);
+    lm_mutex_free(r->lock);
     free(r->cap);
     free(r);
     return LM_EXIT_OK;

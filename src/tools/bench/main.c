@@ -96,7 +96,7 @@ static int parse(bench_opts *o, int argc, char **argv)
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PLAIN, a.err);
+        lm_warn(LM_M_PASSTHROUGH, a.err);
         return LM_EXIT_USAGE;
     }
     if (o->tls_port && !o->port) {
@@ -203,7 +203,7 @@ static int prepare_targets(bench_run *r)
         if (bench_server_start(&r->srv_plain, &cfg, NULL, err, sizeof err) != LM_OK ||
             (lm_tls_available() &&
              bench_server_start(&r->srv_tls, &cfg, &r->srv_tls_opts, err, sizeof err) != LM_OK)) {
-            lm_warn(LM_M_PLAIN, err);
+            lm_warn(LM_M_PASSTHROUGH, err);
             return LM_EXIT_RUNTIME;
         }
         r->tgt[BT_PLAIN].port = r->srv_plain.port;
@@ -224,7 +224,7 @@ static int prepare_targets(bench_run *r)
         t->tls_opts.tls_version = c == BT_TLS12 ? 12 : 13;
         t->tls = lm_tls_config_new(&t->tls_opts, err, sizeof err, &code);
         if (!t->tls) {
-            lm_warn(LM_M_PLAIN, err);
+            lm_warn(LM_M_PASSTHROUGH, err);
             return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
         }
         r->res.have[c] = 1;
@@ -399,11 +399,11 @@ static int write_outputs(const bench_run *r)
     char err[1024];
     int rc = LM_EXIT_OK;
     if (o->json && br_write_json(&r->res, o->json, err, sizeof err) != LM_OK)
-        rc = LM_EXIT_RUNTIME, lm_warn(LM_M_PLAIN, err);
+        rc = LM_EXIT_RUNTIME, lm_warn(LM_M_PASSTHROUGH, err);
     if (o->csv && br_write_csv(&r->res, o->csv, err, sizeof err) != LM_OK)
-        rc = LM_EXIT_RUNTIME, lm_warn(LM_M_PLAIN, err);
+        rc = LM_EXIT_RUNTIME, lm_warn(LM_M_PASSTHROUGH, err);
     if (o->svg && br_write_svg(&r->res, o->svg, err, sizeof err) != LM_OK)
-        rc = LM_EXIT_RUNTIME, lm_warn(LM_M_PLAIN, err);
+        rc = LM_EXIT_RUNTIME, lm_warn(LM_M_PASSTHROUGH, err);
     return rc;
 }
 
@@ -501,7 +501,7 @@ int main(int argc, char **argv)
     o.scale = o.quick ? 0.1 : 1.0;
     bench_exe_dir(argv[0], o.bindir, sizeof o.bindir);
     if (lm_net_init(err, sizeof err) != LM_OK) {
-        lm_warn(LM_M_PLAIN, err);
+        lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
     }
     bench_fd_limit(8192);

@@ -32,8 +32,10 @@
 #include <unistd.h>
 
 #include "lanmsg/net.h"
+#include "platform/os.h"
+#include "platform/poller.h"
 #include "lanmsg/server.h"
-#include "lanmsg/text.h"
+#include "util/text.h"
 #include "lanmsg/tls.h"
 #include "lanmsg/transport.h"
 
@@ -256,10 +258,8 @@ static void conn_failed(pool *pl, lconn *c, const char *why)
     if (!pl->first_err[0])
         snprintf(pl->first_err, sizeof pl->first_err, "%s", why);
     want(pl, c, 0);
-    if (c->tp)
-        lm_tp_destroy(c->tp);
-    else
-        lm_net_close(c->s);
+    lm_tp_destroy(c->tp);
+    lm_net_close(c->s);
     c->tp = NULL;
     c->state = C_FAILED;
     pl->failed++;
@@ -289,14 +289,14 @@ static void step(pool *pl, lconn *c)
                 pl->set->busy[k] = 1;
                 c->cfg = k;
                 c->tp = lm_tls_new(pl->set->cfg[k], c->s, pl->peer,
-                                   pl->set->uses[k]++ % 2 ? "localhost" : HOST);
+                                   pl->set->uses[k]++ % 2 ? "localhost" : HOST, err, sizeof err);
             } else if (pl->tls) {
-                c->tp = lm_tls_new(pl->tls, c->s, pl->peer, HOST);
+                c->tp = lm_tls_new(pl->tls, c->s, pl->peer, HOST, err, sizeof err);
             } else {
                 c->tp = lm_plain_new(c->s, pl->peer);
             }
             if (!c->tp) {
-                conn_failed(pl, c, "out of memory");
+                conn_failed(pl, c, err);
                 return;
             }
             c->state = pl->tls || pl->set ? C_HANDSHAKE : C_SEND;
@@ -386,7 +386,7 @@ static double hold(pool *pl, int count, int inflight)
         int i, n;
         while (pl->started < target && pl->busy < inflight)
             start_one(pl);
-        n = lm_poller_wait(pl->p, evs, 256, 100);
+        n = lm_poller_wait(pl->p, evs, 256, 100, NULL, 0);
         for (i = 0; i < n; i++)
             step(pl, evs[i].udata);
     }
@@ -401,13 +401,10 @@ static void close_all(pool *pl, int close_notify)
         if (c->state == C_FAILED)
             continue;
         want(pl, c, 0);
-        if (c->tp) {
-            if (close_notify)
-                lm_tp_shutdown(c->tp);
-            lm_tp_destroy(c->tp);
-        } else {
-            lm_net_close(c->s);
-        }
+        if (c->tp && close_notify)
+            lm_tp_shutdown(c->tp);
+        lm_tp_destroy(c->tp);
+        lm_net_close(c->s);
     }
     pl->started = pl->busy = pl->idle = 0;
 }
@@ -524,7 +521,7 @@ static double fanout(const load_opts *o, lm_tls_config *tls, const char *const *
     pl.counting = 1; /* C_SEND ends in C_CHAT */
     end = lm_now_ms() + 60000;
     while (pl.busy > 0 && lm_now_ms() < end) {
-        int k = lm_poller_wait(pl.p, evs, 256, 100);
+        int k = lm_poller_wait(pl.p, evs, 256, 100, NULL, 0);
         for (i = 0; i < k; i++) {
             lconn *c = evs[i].udata;
             int was = c->state;
@@ -542,7 +539,7 @@ static double fanout(const load_opts *o, lm_tls_config *tls, const char *const *
     /* Let the join notices settle, then count. */
     settle = lm_now_ms() + 500;
     while (lm_now_ms() < settle) {
-        int k = lm_poller_wait(pl.p, evs, 256, 50);
+        int k = lm_poller_wait(pl.p, evs, 256, 50, NULL, 0);
         for (i = 0; i < k; i++)
             if (((lconn *)evs[i].udata)->state == C_CHAT)
                 chat_read(&pl, evs[i].udata, evs[i].udata == &pl.c[0]);
@@ -558,7 +555,7 @@ static double fanout(const load_opts *o, lm_tls_config *tls, const char *const *
         for (i = 1; i <= talkers && i < n; i++)
             if (pl.c[i].state == C_CHAT)
                 chat_write(&pl, &pl.c[i]);
-        k = lm_poller_wait(pl.p, evs, 256, 10);
+        k = lm_poller_wait(pl.p, evs, 256, 10, NULL, 0);
         for (i = 0; i < k; i++) {
             lconn *c = evs[i].udata;
             if (c->state != C_CHAT)

@@ -1,6 +1,6 @@
 /* lanmsg text: every line a person reads goes through here.
  *
- * Messages are kept in one catalog (include/lanmsg/messages.def), keyed by id, in
+ * Messages are kept in one catalog (src/util/catalog/), keyed by id, in
  * English and European Portuguese, so a translation costs one table and not a
  * hunt through printf calls. The wire protocol never changes with the
  * language: only console output and errors are translated. */
@@ -12,7 +12,7 @@
 
 #define LM_MSG_ID(id, en, pt) LM_M_##id,
 typedef enum lm_msg_id {
-#include "lanmsg/messages.def"
+#include "util/catalog/catalog.def"
     LM_M__COUNT
 } lm_msg_id;
 #undef LM_MSG_ID
@@ -51,6 +51,15 @@ void lm_debug(lm_msg_id id, ...);
 void lm_warn(lm_msg_id id, ...);
 /* Program name prefix for errors ("lanmsg-client: "). */
 void lm_log_set_program(const char *name);
+/* How lines look: with a UTC timestamp first ("2026-11-28T02:25:09.123Z
+ * ..."), and/or as one JSON object per line ({"time":..., "level":"info",
+ * "program":..., "msg":...}). Lines still go to stdout (info) or stderr
+ * (warnings and errors). */
+void lm_log_set_style(int with_time, int json);
+/* Whether timestamps are wanted when the user did not say: yes when stderr
+ * is not a terminal (a file, a pipe, a service manager's log), except under
+ * journald (JOURNAL_STREAM set), which stamps lines itself. */
+int lm_log_time_default(void);
 /* Format a catalog message into buf. */
 int lm_format(char *buf, size_t len, lm_msg_id id, ...);
 int lm_vformat(char *buf, size_t len, lm_msg_id id, va_list ap);
