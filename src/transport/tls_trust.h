@@ -1,6 +1,7 @@
 /* lanmsg TLS backend, the parts trust and pairing need from a live
- * connection. Implemented in tls.c (it owns the connection's state), and
- * declared apart from lanmsg/tls.h because they name trust types.
+ * connection. Implemented in tls_trust.c (with the backend's internal
+ * state), and declared apart from lanmsg/tls.h because they name trust
+ * types.
  *
  * A configuration made with lm_tls_options.trust asks that trust object
  * from its certificate-verify callback (see trust/trust.h): the library's

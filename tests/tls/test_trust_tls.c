@@ -20,18 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 
 #include "../unit/check.h"
 #include "../unit/scratch.h"
 #include "lanmsg/net.h"
-#include "util/text.h"
 #include "lanmsg/tls.h"
 #include "pairing/pairing.h"
+#include "platform/os.h"
 #include "platform/paths.h"
 #include "transport/tls_identity.h"
 #include "transport/tls_pake.h"
 #include "transport/tls_trust.h"
+#include "util/text.h"
 #include "trust/trust.h"
 
 static char state[512], relay_state[600], client_state[600];
@@ -131,7 +131,7 @@ typedef struct server {
     lm_tls_config *cfg;
     lm_sock ls;
     int port;
-    thrd_t thread;
+    lm_thread *thread;
     lm_pcode *code; /* pairing on offer */
     lm_pair_issuer iss;
     /* results */
@@ -140,7 +140,7 @@ typedef struct server {
 } server;
 
 /* Serve one connection: pairing when ALPN says so, else one echo. */
-static int server_main(void *arg)
+static void server_main(void *arg)
 {
     server *s = arg;
     char peer[LM_ADDR_MAX], err[256];
@@ -151,17 +151,21 @@ static int server_main(void *arg)
 
     do {
         if (lm_net_wait(s->ls, 0, 5000) <= 0)
-            return 1;
+            return;
         rc = lm_net_accept(s->ls, &cs, peer, sizeof peer, err, sizeof err);
     } while (rc == LM_WANT_READ || rc == LM_ERR_RESET);
     if (rc != LM_OK)
-        return 1;
-    lm_transport *t = lm_tls_new(s->cfg, cs, peer, NULL);
+        return;
+    lm_transport *t = lm_tls_new(s->cfg, cs, peer, NULL, err, sizeof err);
+    if (!t) {
+        lm_net_close(cs);
+        return;
+    }
     s->hs_rc = handshake(t);
     snprintf(s->err, sizeof s->err, "%s", t->err);
     if (s->hs_rc != LM_OK) {
         lm_tp_destroy(t);
-        return 0;
+        return;
     }
     s->verified = t->verified;
     snprintf(s->peer_cn, sizeof s->peer_cn, "%s", t->peer_cn);
@@ -172,7 +176,7 @@ static int server_main(void *arg)
         if (n > 0)
             wr(t, in, (size_t)n);
         close_tp(t);
-        return 0;
+        return;
     }
     lm_pair_binding b;
     CHECK(lm_tls_own_fp(t, b.server_fp) == 0);
@@ -196,7 +200,7 @@ static int server_main(void *arg)
     snprintf(s->err, sizeof s->err, "%s", lm_pair_server_error(ps));
     lm_pair_server_free(ps);
     close_tp(t);
-    return 0;
+    return;
 }
 
 /* Listen on `port` (0: a free one; known_servers tests come back to the
@@ -214,7 +218,7 @@ static void server_start_on(server *s, lm_tls_config *cfg, lm_pcode *code, int p
     CHECK(lm_net_listen("127.0.0.1", text, 8, &s->ls, err, sizeof err) == LM_OK);
     s->port = lm_net_local_addr(s->ls, addr, sizeof addr);
     CHECK(s->port > 0);
-    CHECK(thrd_create(&s->thread, server_main, s) == thrd_success);
+    CHECK(lm_thread_start(&s->thread, server_main, s) == 0);
 }
 
 static void server_start(server *s, lm_tls_config *cfg, lm_pcode *code)
@@ -224,8 +228,7 @@ static void server_start(server *s, lm_tls_config *cfg, lm_pcode *code)
 
 static void server_join(server *s)
 {
-    int res;
-    thrd_join(s->thread, &res);
+    lm_thread_join(s->thread);
     lm_net_close(s->ls);
 }
 
@@ -319,7 +322,8 @@ static client_result connect_client(int port, const client_opts *co, lm_tls_conf
     CHECK(lm_net_connect("127.0.0.1", sport, 5000, &s, peer, sizeof peer, err, sizeof err) ==
           LM_OK);
     lm_net_set_nonblocking(s, 1);
-    lm_transport *t = lm_tls_new(cfg, s, peer, "127.0.0.1");
+    lm_transport *t = lm_tls_new(cfg, s, peer, "127.0.0.1", err, sizeof err);
+    CHECK(t != NULL);
     r.hs_rc = handshake(t);
     snprintf(r.err, sizeof r.err, "%s", t->err);
     const lm_trust_result *tr = lm_tls_trust_result(t);
@@ -398,13 +402,13 @@ typedef struct relay {
     lm_tls_config *down_cfg, *up_cfg; /* as a server to the client, as a client upstream */
     lm_sock ls;
     int port, upstream_port;
-    thrd_t thread;
+    lm_thread *thread;
     int frames;
 } relay;
 
 /* Terminate the client's TLS with our own key, open our own TLS to the
  * server, and pass whole pairing frames along, unchanged, both ways. */
-static int relay_main(void *arg)
+static void relay_main(void *arg)
 {
     relay *r = arg;
     char peer[LM_ADDR_MAX], err[256], port[16];
@@ -415,21 +419,23 @@ static int relay_main(void *arg)
 
     do {
         if (lm_net_wait(r->ls, 0, 5000) <= 0)
-            return 1;
+            return;
         rc = lm_net_accept(r->ls, &cs, peer, sizeof peer, err, sizeof err);
     } while (rc == LM_WANT_READ || rc == LM_ERR_RESET);
     if (rc != LM_OK)
-        return 1;
-    lm_transport *down = lm_tls_new(r->down_cfg, cs, peer, NULL);
+        return;
+    lm_transport *down = lm_tls_new(r->down_cfg, cs, peer, NULL, err, sizeof err);
+    CHECK(down != NULL);
     if (handshake(down) != LM_OK) {
         lm_tp_destroy(down);
-        return 1;
+        return;
     }
     snprintf(port, sizeof port, "%d", r->upstream_port);
     CHECK(lm_net_connect("127.0.0.1", port, 5000, &us, peer, sizeof peer, err, sizeof err) ==
           LM_OK);
     lm_net_set_nonblocking(us, 1);
-    lm_transport *up = lm_tls_new(r->up_cfg, us, peer, "127.0.0.1");
+    lm_transport *up = lm_tls_new(r->up_cfg, us, peer, "127.0.0.1", err, sizeof err);
+    CHECK(up != NULL);
     CHECK(handshake(up) == LM_OK);
     for (;;) {
         long n = read_frame(down, a, sizeof a, &ahave);
@@ -445,7 +451,7 @@ static int relay_main(void *arg)
     }
     close_tp(up);
     close_tp(down);
-    return 0;
+    return;
 }
 
 /* ==== the cases ==== */
@@ -663,11 +669,10 @@ static void test_mitm(void)
     CHECK(lm_net_listen("127.0.0.1", "0", 8, &r.ls, err, sizeof err) == LM_OK);
     r.port = lm_net_local_addr(r.ls, addr, sizeof addr);
     r.upstream_port = s.port;
-    CHECK(thrd_create(&r.thread, relay_main, &r) == thrd_success);
+    CHECK(lm_thread_start(&r.thread, relay_main, &r) == 0);
 
     client_result c = run_client(r.port, &(client_opts){.pair_code = text, .tofu = 1});
-    int res;
-    thrd_join(r.thread, &res);
+    lm_thread_join(r.thread);
     lm_net_close(r.ls);
     server_join(&s);
     if (c.pair_reason != LM_PAIR_E_MITM || s.pair_reason != LM_PAIR_E_MITM)
