@@ -254,7 +254,10 @@ static lm_tls_config *server_cfg(lm_trust *trust, int require, const char *crt, 
     o.is_server = 1;
     o.cert_file = crt;
     o.key_file = key;
-    o.ca_file = issuer_crt;
+    /* Two CAs, as a server with both the certificate helper's CA and its
+     * pairing issuer has (any certificate serves as the first here). */
+    o.ca_file = relay_crt;
+    o.ca_file2 = issuer_crt;
     o.require_client_cert = require;
     o.trust = trust;
     o.alpn = pair_alpn;
