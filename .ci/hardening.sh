@@ -61,7 +61,7 @@ step_fuzz() {
     # Warnings are gcc's job (-Werror in the other builds); here only the
     # fuzz targets and what they need are built.
     CC=clang configure "$b" -DLANMSG_FUZZ=ON
-    local targets=(fuzz_framer fuzz_options fuzz_chat_cmd fuzz_hello)
+    local targets=(fuzz_framer fuzz_options fuzz_chat_cmd fuzz_hello fuzz_mdns)
     if grep -q '^LANMSG_WITH_TLS:BOOL=ON' "$b/CMakeCache.txt"; then
         targets+=(fuzz_tls_config fuzz_tls_server)
     fi

@@ -1,7 +1,10 @@
 # The one test helper: a Python test script run against the real programs.
 #
 #   lanmsg_py_test(NAME SCRIPT [ARGS a...] [ENV VAR=value...] [LABELS l...]
-#                  [TIMEOUT seconds] [SKIP_RETURN_CODE n])
+#                  [TIMEOUT seconds] [SKIP_RETURN_CODE n] [PYTHON interpreter])
+#
+# PYTHON names another interpreter, e.g. the system's /usr/bin/python3 for a
+# test that imports a module Debian packages (python3-zeroconf).
 #
 # The script runs from its own folder with LANMSG_BIN pointing at the built
 # programs and tests/integration (harness.py) on PYTHONPATH. A script that
@@ -10,7 +13,10 @@
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
 function(lanmsg_py_test name script)
-  cmake_parse_arguments(T "" "TIMEOUT;SKIP_RETURN_CODE" "ARGS;ENV;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "TIMEOUT;SKIP_RETURN_CODE;PYTHON" "ARGS;ENV;LABELS" ${ARGN})
+  if(NOT T_PYTHON)
+    set(T_PYTHON ${Python3_EXECUTABLE})
+  endif()
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
@@ -18,7 +24,7 @@ function(lanmsg_py_test name script)
     set(T_SKIP_RETURN_CODE 77)
   endif()
   add_test(NAME ${name}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/${script} ${T_ARGS}
+           COMMAND ${T_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/${script} ${T_ARGS}
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set(env "LANMSG_BIN=$<TARGET_FILE_DIR:lanmsg-server>"
           "PYTHONPATH=${PROJECT_SOURCE_DIR}/tests/integration" ${T_ENV})

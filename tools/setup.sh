@@ -54,6 +54,12 @@ if [[ $purpose == test ]]; then
     # libFuzzer targets (.ci/hardening.sh).
     packages+=(clang valgrind gnutls-bin socat ncat netcat-openbsd sslscan testssl.sh openssl
                iproute2 procps util-linux)
+    # Discovery: the Avahi client library (the backend is built where it is
+    # found) and the independent mDNS peers the discovery tests talk to.
+    packages+=(libavahi-client-dev python3-zeroconf avahi-daemon avahi-utils dbus)
+    # The chat client's line editing (built where libedit is found), and a
+    # real terminal for its test.
+    packages+=(libedit-dev tmux)
 fi
 
 have_apt=0

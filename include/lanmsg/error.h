@@ -10,14 +10,15 @@
 
 enum lm_status {
     LM_OK = 0,
-    LM_ERR = -1,            /* generic failure; the object's last error says why */
-    LM_WANT_READ = -2,      /* call again when the socket is readable */
-    LM_WANT_WRITE = -3,     /* call again (same buffer) when it is writable */
-    LM_ERR_TLS = -4,        /* TLS protocol failure (alert, bad record, ...) */
-    LM_ERR_VERIFY = -5,     /* peer certificate failed verification */
-    LM_ERR_NOT_TLS = -6,    /* the peer answered, but not in TLS */
-    LM_ERR_CONFIG = -7,     /* bad configuration: files, keys, options */
-    LM_ERR_RESET = -8,      /* the peer vanished (reset, or EOF mid-record) */
+    LM_ERR = -1,         /* generic failure; the object's last error says why */
+    LM_WANT_READ = -2,   /* call again when the socket is readable */
+    LM_WANT_WRITE = -3,  /* call again (same buffer) when it is writable */
+    LM_ERR_TLS = -4,     /* TLS protocol failure (alert, bad record, ...) */
+    LM_ERR_VERIFY = -5,  /* peer certificate failed verification */
+    LM_ERR_NOT_TLS = -6, /* the peer answered, but not in TLS */
+    LM_ERR_CONFIG = -7,  /* bad configuration: files, keys, options */
+    LM_ERR_RESET = -8,   /* the peer vanished (reset, or EOF mid-record) */
+    LM_ERR_NO_HOST = -9, /* a host name that does not resolve */
 };
 
 /* Exit codes shared by the programs. */

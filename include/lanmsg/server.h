@@ -17,10 +17,33 @@
 
 typedef struct lm_server lm_server;
 
+/* ---- something else served on the first event loop ----
+ * Announcing the server on the LAN runs beside the connections, on the same
+ * loop, and shares nothing with them: the engine only watches the sockets it
+ * is told to and keeps its timer. Events are 1 (readable) and 2 (writable). */
+typedef struct lm_watch {
+    lm_sock sock;
+    int events;
+} lm_watch;
+#define LM_HOOK_MAX_WATCHES 8
+typedef struct lm_loop_hook {
+    void *ctx;
+    /* The sockets to watch now (at most max); returns how many. */
+    int (*watches)(void *ctx, lm_watch *out, int max);
+    /* One of them is ready; 1 when the set of sockets changed. */
+    int (*on_event)(void *ctx, lm_sock s, int events);
+    /* Milliseconds until on_timer is due (0: now), or -1 for no timer. */
+    long (*timeout_ms)(void *ctx);
+    /* 1 when the set of sockets changed. */
+    int (*on_timer)(void *ctx);
+} lm_loop_hook;
+
 /* ---- configuration ---- */
 typedef struct lm_server_config {
     const char *host;          /* default "0.0.0.0" */
     const char *port;          /* default "5000"; "0" = ephemeral */
+    int tcp;                   /* serve TCP (default 1) */
+    int udp;                   /* serve UDP datagrams on the same port number (default 0) */
     lm_tls_config *tls;        /* NULL = plain TCP only */
     int allow_plain;           /* with tls: accept plain clients too */
     lm_framing framing;        /* default auto */
@@ -34,6 +57,7 @@ typedef struct lm_server_config {
     size_t max_output;         /* per-connection output queue, default 1 MiB */
     int threads;               /* default 1 */
     int verbose;               /* -1 quiet, 0 normal, 1 verbose */
+    const lm_loop_hook *hook;  /* NULL, or served on the first loop (e.g. discovery) */
 } lm_server_config;
 
 void lm_server_config_defaults(lm_server_config *cfg);
@@ -43,7 +67,8 @@ void lm_server_config_defaults(lm_server_config *cfg);
  * set: LM_ERR_CONFIG when the service refuses the configuration, LM_ERR for
  * runtime failures such as a port in use. */
 lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen, int *code);
-/* Port actually bound (useful with port "0"). */
+/* Port actually bound (useful with port "0"); with TCP and UDP both, the
+ * same number for both. */
 int lm_server_port(const lm_server *srv);
 /* "0.0.0.0:5000" */
 const char *lm_server_address(const lm_server *srv);

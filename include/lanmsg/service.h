@@ -19,6 +19,7 @@ typedef struct lm_service_params {
     int chat_require_tls;  /* chat: don't relay plain users' lines to TLS users */
     int threads;           /* event loops: callbacks may run on this many threads */
     int tls;               /* the server speaks TLS (plain clients only via --allow-plain) */
+    int datagram;          /* peers come over UDP too: one datagram, one message */
     const char *state_dir; /* the server's state folder, for what a service keeps across
                               runs (NULL: keep nothing) */
 } lm_service_params;

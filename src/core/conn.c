@@ -12,6 +12,7 @@
  * to a hundred clients costs one write per client, not one per message. The
  * queue is bounded: a client that stops reading is disconnected with a
  * logged reason instead of growing the server's memory. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,8 @@ void lm_conn_free(lm_conn *c)
 
     if (c->registered)
         lm_poller_del(l->poller, c->sock);
+    if (c->datagram)
+        lm_dgram_forget(c);
     if (c->again)
         l->nagain--;
     if (c->opened && srv->cfg.service->on_close)
@@ -62,9 +65,11 @@ void lm_conn_free(lm_conn *c)
         lm_info(LM_M_SRV_DISCONNECTED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
     else if (!c->over_limit && !c->logged)
         lm_debug(LM_M_SRV_DROPPED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
-    /* The transport never owns the socket: one close, here. */
+    /* The transport never owns the socket: one close, here (a datagram
+     * peer's is the server's shared one). */
     lm_tp_destroy(c->tp);
-    lm_net_close(c->sock);
+    if (!c->datagram)
+        lm_net_close(c->sock);
     if (c->over_limit)
         atomic_fetch_sub(&srv->over_limit, 1);
     else
@@ -113,7 +118,7 @@ void lm_conn_update_interest(lm_conn *c)
 {
     int want = c->tp_wants;
 
-    if (c->state == CS_DEAD)
+    if (c->state == CS_DEAD || c->datagram) /* a datagram peer has no socket of its own */
         return;
     if (!c->peer_done)
         want |= LM_EV_READ;
@@ -157,7 +162,9 @@ static int on_frame(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
  * and answered it would confuse the client further. */
 static int looks_like_tls(const lm_conn *c, const unsigned char *p, long n)
 {
-    return !c->loop->srv->cfg.tls && n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
+    if (c->loop->srv->cfg.tls || n < 3 || p[0] != 0x16)
+        return 0;
+    return c->datagram ? p[1] == 0xfe /* DTLS 1.x */ : p[1] == 0x03 && p[2] <= 0x04;
 }
 
 /* Read what the transport has, up to a budget, and feed the framer. When
@@ -399,7 +406,15 @@ static int queue_append(lm_conn *c, const char *a, size_t alen, const char *b, s
         lm_conn_fail(c, c->reason_buf);
         return LM_ERR;
     }
-    queue_reserve(c, alen + blen);
+    if (c->datagram) {
+        /* The message's length first: each is sent as one datagram. */
+        uint32_t n = (uint32_t)(alen + blen);
+        queue_reserve(c, sizeof n + alen + blen);
+        memcpy(c->out + c->out_head + c->out_len, &n, sizeof n);
+        c->out_len += sizeof n;
+    } else {
+        queue_reserve(c, alen + blen);
+    }
     memcpy(c->out + c->out_head + c->out_len, a, alen);
     c->out_len += alen;
     if (blen) {
@@ -427,6 +442,24 @@ int lm_conn_send_raw(lm_conn *c, const char *data, size_t len)
  * back: idle connections hold no output buffer. */
 int lm_conn_flush(lm_conn *c)
 {
+    while (c->out_len && c->datagram) {
+        uint32_t len;
+        long n;
+        memcpy(&len, c->out + c->out_head, sizeof len);
+        n = lm_tp_write(c->tp, c->out + c->out_head + sizeof len, len);
+        if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
+            lm_conn_want(c, (int)n);
+            return (int)n;
+        }
+        if (n < 0) {
+            snprintf(c->reason_buf, sizeof c->reason_buf, "%s", c->tp->err);
+            lm_conn_fail(c, c->reason_buf[0] ? c->reason_buf : lm_tr(LM_M_REASON_WRITE_FAILED));
+            return (int)n;
+        }
+        /* One datagram, whole or not at all. */
+        c->out_head += sizeof len + len;
+        c->out_len -= sizeof len + len;
+    }
     while (c->out_len) {
         long n = lm_tp_write(c->tp, c->out + c->out_head, c->out_len);
         if (n == LM_WANT_READ || n == LM_WANT_WRITE) {

@@ -1,9 +1,12 @@
-/* lanmsg chat: the syntax of a chat line, parsed without side effects.
+/* lanmsg chat: the syntax of a chat line, parsed without side effects, and
+ * the cleaning that keeps terminal controls out of chat text.
  *
- * Kept apart from the service so that the parser can be unit-tested and
- * fuzzed alone: it only points into the line it was given, never copies,
- * allocates or looks at who is connected. What a name may contain, and
- * whether a user exists, are the service's business. */
+ * Kept apart from the service so that both can be unit-tested and fuzzed
+ * alone: the parser only points into the line it was given, never copies,
+ * allocates or looks at who is connected; the cleaner only rewrites the
+ * buffer it is given. What a name may contain, and whether a user exists,
+ * are the service's business. The chat client uses the cleaner too, on what
+ * the user types and on what it prints. */
 #ifndef LANMSG_CHAT_CMD_H
 #define LANMSG_CHAT_CMD_H
 
@@ -17,7 +20,8 @@ typedef enum lm_chat_kind {
     LM_CHAT_NICK,    /* /nick NAME: name (may be empty: the service refuses it) */
     LM_CHAT_MSG,     /* /msg NAME text: name and text, both non-empty */
     LM_CHAT_ME,      /* /me action: text, non-empty */
-    LM_CHAT_QUIT,    /* /quit */
+    LM_CHAT_QUIT,    /* /quit [reason]: text = the reason (may be empty) */
+    LM_CHAT_LANG,    /* /lang CODE: name = the code (may be empty: the service refuses it) */
     LM_CHAT_USAGE,   /* a known command without its argument: name = the command */
     LM_CHAT_UNKNOWN, /* name = the unknown command word, '/' included */
 } lm_chat_kind;
@@ -34,5 +38,20 @@ typedef struct lm_chat_cmd {
  * them; the text of /msg starts right after the single space that follows
  * the name, so its own leading spaces are kept. */
 void lm_chat_parse(const char *line, size_t len, lm_chat_cmd *out);
+
+/* The one rule for comparing names, everywhere (/nick, /msg, duplicates,
+ * reserved names): equal without regard to ASCII case, so "Alice" cannot
+ * pass for "alice". Other bytes compare as they are. */
+int lm_chat_name_eq(const char *a, const char *b);
+
+/* Make chat text safe to show on anyone's terminal, in place; returns the
+ * new length (never more than len). Escape sequences (ESC or the C1 CSI/OSC
+ * introducers and everything up to their end: the keys of a keyboard, colours,
+ * window titles) are removed whole; a tab becomes a space; other control
+ * characters (C0, DEL, C1) and the Unicode bidirectional overrides and
+ * isolates, which can reorder what a terminal shows, are removed; a byte
+ * that is not part of well-formed UTF-8 becomes '?'. The result is valid
+ * UTF-8 without control characters, and cleaning it again changes nothing. */
+size_t lm_chat_clean(char *s, size_t len);
 
 #endif

@@ -84,3 +84,9 @@ size_t lm_tls_hello_limit(void)
 {
     return 16384;
 }
+
+int lm_tls_key_is_encrypted(const char *key_file)
+{
+    (void)key_file;
+    return 0;
+}

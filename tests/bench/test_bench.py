@@ -114,6 +114,19 @@ def parse_records(data):
     return out
 
 
+def test_dump_errors(tmp):
+    """--dump is checked before anything is measured: a folder that cannot
+    be written is one line with the program's prefix, and exit 2."""
+    missing = os.path.join(tmp, "no", "such", "folder")
+    r = bench("--wiretap", "--dump", missing, timeout=30)
+    check(r.returncode == 2 and r.stderr.startswith("lanmsg-bench: --dump ")
+          and "create the folder" in r.stderr and r.stderr.count("\n") == 1,
+          "--dump into a missing folder: exit 2, one prefixed line", r.stdout + r.stderr)
+    r = bench("--dump", tmp, timeout=30)
+    check(r.returncode == 2 and "--wiretap" in r.stderr, "--dump without --wiretap: exit 2",
+          r.stderr)
+
+
 def test_wiretap(tmp):
     msg = "wiretap canary 7Q"
     r = bench("--wiretap", "--message", msg, "--dump", tmp, timeout=60)
@@ -177,6 +190,8 @@ def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "quick"
     tmp = tempfile.mkdtemp(prefix="lanmsg-bench-test-")
     try:
+        if what == "wiretap":
+            test_dump_errors(tmp)
         {"quick": test_quick, "wiretap": test_wiretap, "keylog": test_keylog}[what](tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

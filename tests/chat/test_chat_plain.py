@@ -47,14 +47,26 @@ with Server("--service", "chat") as s:
     check(r.wait_for(r"^error: the name Ben is taken"), "names are unique whatever the case")
     r.send("x" * 70000 + "\n")
     check(r.wait_for(r"^error: message too long"), "an over-long line is refused by the engine")
-    r.send("\x1b[31mred\n")
-    check(b.wait_for(r"^<guest-\d+> \\x1b\[31mred$") is not None,
-          "the client escapes control characters on the terminal", b.output()[-300:])
+    # terminal controls: removed by the server, whoever sends them
+    watcher = Raw(s.port)
+    check(watcher.wait_for(r"^\* welcome"), "a raw watcher joins")
+    r.send("\x1b[31mred\x1b[0m \x07text\n")
+    check(b.wait_for(r"^<guest-\d+> red text$") is not None,
+          "terminal controls from a raw client never reach the others", b.output()[-300:])
+    r.send(b"\x1b]0;owned\x07title\x1b[2J\tcleared \xc2\x9b31mc1 \xe2\x80\xaebidi \xffbad\r\n")
+    check(watcher.wait_for(r"^<guest-\d+> title cleared c1 bidi \?bad$"),
+          "the server relays no control character, escape sequence or bad UTF-8 (raw receiver)",
+          repr(watcher.lines[-3:]))
+    check(not any(ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f for l in watcher.lines for ch in l),
+          "... nothing a terminal would obey, in anything it received", repr(watcher.lines))
+    watcher.close()
     r.close()
     check(a.wait_for(r"^\* guest-\d+ left$") is not None, "a raw client's leave is announced")
     check(s.wait_for(r"\[chat\] guest-\d+ \(127\.0\.0\.1:\d+\) left") is not None, "the server logs the leave")
     _f = harness._failures
     check(a.finish() == 0 and b.finish() == 0, "Ctrl-D exits 0")
+    check(s.wait_for(r"disconnected \(quit\)", count=2) is not None,
+          "Ctrl-D leaves as /quit does: the server closes at once (no wait for silence)", s.output())
     if _f:
         print(s.output()[-2000:])
 done()

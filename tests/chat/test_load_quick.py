@@ -10,6 +10,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import ENV, check, done  # noqa: E402
 
 load = sys.argv[1]
+v = subprocess.run([load, "--version"], capture_output=True, text=True, timeout=20, env=ENV)
+check(v.returncode == 0 and v.stdout.startswith("lanmsg-load "), "lanmsg-load --version works",
+      v.stdout + v.stderr)
 r = subprocess.run([load, "--quick", "--bin", os.path.dirname(load)], capture_output=True, text=True,
                    errors="replace", timeout=240, env=ENV)
 print(r.stdout + r.stderr)

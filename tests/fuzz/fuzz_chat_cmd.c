@@ -1,7 +1,10 @@
-/* Fuzz target: the chat line parser (src/service/chat_cmd.c). Besides the
- * sanitizers, it checks the parser's promises: every span it returns lies
- * inside the input, arguments carry no surrounding spaces, /msg and /me
- * always have their parts, and text never ends in CR or LF. */
+/* Fuzz target: the chat line parser and the text cleaner
+ * (src/service/chat_cmd.c). Besides the sanitizers, it checks the parser's
+ * promises: every span it returns lies inside the input, arguments carry no
+ * surrounding spaces, /msg and /me always have their parts, and text never
+ * ends in CR or LF; and the cleaner's: never longer, no control byte left,
+ * and cleaning twice changes nothing (so what is left is well-formed UTF-8:
+ * a bad byte would have become '?'). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     default:
         break;
+    }
+
+    if (size)
+        memcpy(line, data, size);
+    size_t n = lm_chat_clean(line, size), i;
+    if (n > size)
+        abort();
+    for (i = 0; i < n; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            abort();
+    if (n) {
+        char *again = malloc(n);
+        if (!again)
+            abort();
+        memcpy(again, line, n);
+        if (lm_chat_clean(again, n) != n || memcmp(again, line, n) != 0)
+            abort();
+        free(again);
     }
     free(line);
     return 0;

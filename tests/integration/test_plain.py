@@ -181,6 +181,22 @@ check(rc == 0, "SIGTERM: server exits 0", str(rc))
 check(rest == b"", "SIGTERM: open connection is closed in order (EOF)", repr(rest))
 check("[server] stopped" in s.output(), "SIGTERM: server says it stopped", s.output())
 
+# -- scripted use: an over-long input line is reported and skipped, the rest
+#    still sent, and the exit status says something was skipped ---------------
+with Server("--max-line", "100") as s:
+    r = client("--port", s.port, input="one\n" + "x" * 500 + "\nthree\n")
+    check(r.returncode == 1 and r.stdout.count("reply: Mensagem recebida") == 2
+          and "message too long" in r.stderr,
+          "a line the server refuses is reported; the next lines are still sent; exit 1",
+          r.stdout + r.stderr)
+    r = client("--port", s.port, "--max-line", "200", input="one\n" + "x" * 500 + "\nthree\n")
+    check(r.returncode == 1 and r.stdout.count("reply: Mensagem recebida") == 2
+          and "line 2 of the input is 500 bytes" in r.stderr and "skipped" in r.stderr,
+          "a line over the client's --max-line is skipped before sending; exit 1",
+          r.stdout + r.stderr)
+    check(s.output().count("received from") == 4, "the server got exactly the four short lines",
+          s.output())
+
 # -- bad input: one line, names the cause and the fix, non-zero exit -----------
 r = run([SERVER, "--bogus"])
 check(r.returncode == 2 and one_line_error(r.stderr) and "--bogus" in r.stderr and "--help" in r.stderr,

@@ -2,19 +2,29 @@
  * what the server sends is printed as it arrives, and neither waits for the
  * other.
  *
- * One wait covers both the socket and stdin (lm_net_wait_with_stdin). Stdin
- * is read unbuffered, one byte per readiness report, so a byte is never
- * stuck in a stdio buffer that the wait cannot see, and a half-typed line
- * never blocks incoming messages. On a terminal the prompt is erased before
- * an incoming line is printed and drawn again after it (in canonical mode
- * the terminal itself keeps showing what was typed so far); with stdin not
- * a terminal there is no prompt at all, so scripts read clean lines.
+ * One wait covers both the socket and stdin (lm_net_wait_with_stdin); what
+ * the user types is read by chat_input.c (line editing with libedit on a
+ * terminal, plain reading otherwise), which also prints incoming lines above
+ * the line being typed. With stdin not a terminal there is no prompt at
+ * all, so scripts read clean lines.
  *
- * Leaving: Ctrl-D (end of input), /quit or Ctrl-C close cleanly (TLS
- * close_notify through lm_client_close) and exit 0. When stdin ends in a
- * script, replies still on their way are waited for until the server has
- * been quiet for half a second (three seconds at most). The server going
- * away is an error (exit 1), reported in one line. */
+ * Text: what the user sends and what the server sends are both cleaned of
+ * terminal controls (lm_chat_clean): an arrow key or a pasted colour code
+ * never reaches anyone as text, and a server that relayed one could not
+ * steer this terminal.
+ *
+ * Language: in Portuguese (--lang pt, or the locale), the client sends
+ * "/lang pt" as its first line, so the server's notices come in
+ * Portuguese. The server's first line, the welcome, was sent before that
+ * could arrive; the server sends the welcome again in Portuguese, so the
+ * English one (the first line, when it is a "* " notice) is not shown.
+ *
+ * Leaving: Ctrl-D (end of input) and /quit [reason] both send /quit and
+ * exit 0 as soon as the server has said goodbye and closed (what it sent
+ * before is still printed, so a script sees the replies to all its lines).
+ * Ctrl-C closes at once, cleanly (TLS close_notify through
+ * lm_client_close), and exits 0. The server going away is an error (exit
+ * 1), reported in one line. */
 #include "chat_client.h"
 
 #include <stdio.h>
@@ -23,58 +33,48 @@
 
 #include "lanmsg/framing.h"
 #include "platform/os.h"
+#include "service/chat_cmd.h"
+#include "util/mem.h"
 #include "util/text.h"
+#include "chat_input.h"
 
 #define PROMPT       "> "
-#define QUIET_MS     500  /* after end of input: silence that ends the wait */
-#define DRAIN_MAX_MS 3000 /* after end of input or /quit: longest wait */
+#define DRAIN_MAX_MS 3000 /* after /quit: longest wait for the server to close */
 #define TICK_MS      200  /* how often Ctrl-C is noticed while idle */
 #define MAX_LINE     (LM_DEFAULT_MAX_LINE + 256)
 
 typedef struct chat_client {
     lm_client *cl;
-    int tty;
-    int prompt_shown;
-    char *line; /* what the user is typing (scripted: not echoed) */
-    size_t len, cap;
-    uint64_t last_rx;
+    lm_chat_input *in;
+    int skip_welcome; /* asked for /lang: the first (English) welcome is not shown */
+    int lines_in;     /* lines received so far */
+    char *shown;      /* the cleaned copy of an incoming line */
+    size_t shown_cap;
 } chat_client;
-
-/* ======================================================================
- * Output
- * ==================================================================== */
-
-static void show_prompt(chat_client *cc)
-{
-    if (cc->tty && !cc->prompt_shown) {
-        fputs(PROMPT, stdout);
-        fflush(stdout);
-        cc->prompt_shown = 1;
-    }
-}
-
-/* Print one incoming line, escaped for the terminal, above the prompt. */
-static int on_line(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
-{
-    chat_client *cc = ctx;
-    char shown[4096];
-
-    if (kind == LM_FRAME_OVERLONG)
-        return 0;
-    lm_escape(shown, sizeof shown, msg, len);
-    if (cc->prompt_shown) {
-        fputs("\r\033[K", stdout); /* erase the prompt line */
-        cc->prompt_shown = 0;
-    }
-    printf("%s\n", shown);
-    show_prompt(cc);
-    fflush(stdout);
-    return 0;
-}
 
 /* ======================================================================
  * Input from the server
  * ==================================================================== */
+
+/* Print one incoming line, cleaned for the terminal, above the prompt. */
+static int on_line(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
+{
+    chat_client *cc = ctx;
+
+    if (kind == LM_FRAME_OVERLONG)
+        return 0;
+    if (cc->lines_in++ == 0 && cc->skip_welcome && len >= 2 && memcmp(msg, "* ", 2) == 0)
+        return 0;
+    if (len + 1 > cc->shown_cap) {
+        cc->shown_cap = len + 1;
+        cc->shown = lm_xrealloc(cc->shown, cc->shown_cap);
+    }
+    memcpy(cc->shown, msg, len);
+    len = lm_chat_clean(cc->shown, len);
+    cc->shown[len] = '\0';
+    lm_chat_input_print(cc->in, cc->shown);
+    return 0;
+}
 
 /* Read everything the transport has now. Returns 1 while the connection is
  * up, 0 when the server closed it, or a negative status. */
@@ -84,7 +84,6 @@ static int pump_socket(chat_client *cc, lm_framer *f)
     for (;;) {
         long n = lm_tp_read(cc->cl->tp, buf, sizeof buf);
         if (n > 0) {
-            cc->last_rx = lm_now_ms();
             lm_framer_push(f, buf, (size_t)n, on_line, cc);
             continue;
         }
@@ -104,10 +103,8 @@ static int pump_socket(chat_client *cc, lm_framer *f)
 
 static int send_line(chat_client *cc, const char *text, size_t len)
 {
-    char *buf = malloc(len + 1);
+    char *buf = lm_xmalloc(len + 1);
     int rc;
-    if (!buf)
-        return LM_ERR;
     memcpy(buf, text, len);
     buf[len] = '\n';
     rc = lm_client_write_all(cc->cl, buf, len + 1);
@@ -115,74 +112,62 @@ static int send_line(chat_client *cc, const char *text, size_t len)
     return rc;
 }
 
-/* Take one byte of stdin. Returns 1 normally, 2 when a /quit line was
- * sent, 0 at end of input, or a negative status for a failed send. */
-static int take_byte(chat_client *cc)
+/* "/quit" alone or with a reason. */
+static int is_quit(const char *s, size_t len)
 {
-    int ch = getc(stdin);
-    int rc;
+    return len >= 5 && memcmp(s, "/quit", 5) == 0 && (len == 5 || s[5] == ' ');
+}
 
-    if (ch == EOF) {
-        if (cc->len) {
-            rc = send_line(cc, cc->line, cc->len);
-            cc->len = 0;
-            if (rc != LM_OK)
-                return rc;
-        }
-        return 0;
-    }
-    if (ch != '\n') {
-        if (cc->len + 1 >= cc->cap) {
-            size_t cap = cc->cap ? cc->cap * 2 : 256;
-            char *n;
-            if (cap > MAX_LINE)
-                return 1; /* over-long input is cut; the server would refuse it */
-            n = realloc(cc->line, cap);
-            if (!n)
-                return LM_ERR;
-            cc->line = n;
-            cc->cap = cap;
-        }
-        cc->line[cc->len++] = (char)ch;
+/* Handle what stdin has. Returns 1 to go on, 2 when /quit went out (typed,
+ * or sent for end of input), or a negative status for a failed send. */
+static int take_input(chat_client *cc)
+{
+    const char *text;
+    size_t len;
+    char *line;
+    int r = lm_chat_input_read(cc->in, &text, &len), rc;
+
+    if (r == LM_CHAT_IN_NONE)
         return 1;
+    if (r == LM_CHAT_IN_EOF) {
+        /* Ctrl-D leaves as /quit does: the server says goodbye and closes
+         * right after the replies to what came before. */
+        rc = send_line(cc, "/quit", 5);
+        return rc == LM_OK ? 2 : rc;
     }
-    while (cc->len && cc->line[cc->len - 1] == '\r')
-        cc->len--;
-    cc->prompt_shown = 0; /* Enter moved the cursor past it */
-    rc = send_line(cc, cc->line, cc->len);
-    if (rc != LM_OK)
-        return rc;
-    rc = cc->len == 5 && memcmp(cc->line, "/quit", 5) == 0 ? 2 : 1;
-    cc->len = 0;
-    show_prompt(cc);
-    return rc;
+    line = lm_xmalloc(len + 1);
+    memcpy(line, text, len);
+    len = lm_chat_clean(line, len);
+    rc = LM_OK;
+    if (len)
+        rc = send_line(cc, line, len);
+    r = rc != LM_OK ? rc : is_quit(line, len) ? 2 : 1;
+    free(line);
+    return r;
 }
 
 /* ======================================================================
  * The loop
  * ==================================================================== */
 
-/* After end of input or /quit: print what still arrives, until the server
- * closes, has been quiet for QUIET_MS, or DRAIN_MAX_MS have passed. */
+/* After /quit: print what still arrives, until the server closes or
+ * DRAIN_MAX_MS have passed. */
 static int drain(chat_client *cc, lm_framer *f, volatile sig_atomic_t *stop)
 {
-    uint64_t start = lm_now_ms(), end = start + DRAIN_MAX_MS;
-    cc->last_rx = start;
+    uint64_t end = lm_now_ms() + DRAIN_MAX_MS;
     while (!*stop) {
-        uint64_t now = lm_now_ms(), quiet = cc->last_rx + QUIET_MS;
-        uint64_t until = quiet < end ? quiet : end;
-        int w, rc;
-        if (now >= until)
+        uint64_t now = lm_now_ms();
+        int w;
+        if (now >= end)
             break;
         if (lm_tp_pending(cc->cl->tp) == 0) {
-            w = lm_net_wait(cc->cl->tp->sock, 0, (int)(until - now));
+            w = lm_net_wait(cc->cl->tp->sock, 0, (int)(end - now));
             if (w < 0)
                 break;
             if (w == 0)
                 continue;
         }
-        rc = pump_socket(cc, f);
-        if (rc <= 0)
+        if (pump_socket(cc, f) <= 0)
             break; /* closed after we said goodbye: expected */
     }
     return LM_EXIT_OK;
@@ -196,19 +181,24 @@ int lm_chat_run(lm_client *cl, const char *nick, volatile sig_atomic_t *stop)
 
     memset(&cc, 0, sizeof cc);
     cc.cl = cl;
-    cc.tty = lm_stdin_is_tty();
-    setvbuf(stdin, NULL, _IONBF, 0);
     lm_framer_init(&f, LM_FRAMING_LINE, MAX_LINE);
-    if (cc.tty)
+    if (lm_stdin_is_tty())
         lm_info(LM_M_CHATC_HELLO);
-    if (nick) {
+    if (lm_lang_is_pt()) {
+        /* Before anything else, so that the server can answer with the
+         * welcome in Portuguese (see the top of this file). */
+        if (send_line(&cc, "/lang pt", 8) != LM_OK)
+            rc = lm_client_fail(cl, LM_ERR);
+        cc.skip_welcome = 1;
+    }
+    if (nick && rc == LM_EXIT_OK) {
         /* The server answers a refused name with an error line. */
         char cmd[300];
         int n = snprintf(cmd, sizeof cmd, "/nick %s", nick);
         if (n > 0 && (size_t)n < sizeof cmd && send_line(&cc, cmd, (size_t)n) != LM_OK)
             rc = lm_client_fail(cl, LM_ERR);
     }
-    show_prompt(&cc);
+    cc.in = lm_chat_input_open(PROMPT);
     while (rc == LM_EXIT_OK && !*stop) {
         int sock_ready = 0, in_ready = 0, w;
         if (lm_tp_pending(cl->tp) > 0)
@@ -221,9 +211,8 @@ int lm_chat_run(lm_client *cl, const char *nick, volatile sig_atomic_t *stop)
         if (sock_ready) {
             int r = pump_socket(&cc, &f);
             if (r == 0) {
-                if (cc.prompt_shown)
-                    fputs("\r\033[K", stdout);
-                fflush(stdout);
+                lm_chat_input_close(cc.in);
+                cc.in = NULL;
                 lm_warn(LM_M_CHATC_CLOSED, cl->peer);
                 rc = LM_EXIT_RUNTIME;
                 break;
@@ -234,25 +223,20 @@ int lm_chat_run(lm_client *cl, const char *nick, volatile sig_atomic_t *stop)
             }
         }
         if (in_ready) {
-            int r = take_byte(&cc);
+            int r = take_input(&cc);
             if (r < 0) {
                 rc = lm_client_fail(cl, r);
                 break;
             }
-            if (r == 0 || r == 2) {
-                if (cc.prompt_shown) {
-                    fputs("\r\033[K", stdout);
-                    cc.prompt_shown = 0;
-                }
+            if (r == 2) {
                 rc = drain(&cc, &f, stop);
                 break;
             }
         }
     }
-    if (cc.prompt_shown)
-        fputs("\r\033[K", stdout);
+    lm_chat_input_close(cc.in);
     fflush(stdout);
-    free(cc.line);
+    free(cc.shown);
     lm_framer_free(&f);
     return rc;
 }

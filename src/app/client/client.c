@@ -4,6 +4,10 @@
  * server that accepts and then says nothing cannot hang the client. */
 #include "client.h"
 
+#include <string.h>
+
+#include "lanmsg/discovery.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,18 +62,58 @@ static void drop(lm_client *cl)
     cl->has_sock = 0;
 }
 
+/* --host NAME that no DNS knows may be a server announced on the LAN
+ * (DNS-SD) under that instance name: a name of one label ("office") or one
+ * no host could have ("Ana's laptop"); a dotted DNS name is never looked
+ * for there. Its address, port and the name its certificate carries (the
+ * host it runs on) replace the name. 0 when found, -1 when not (*looked
+ * says whether the LAN was asked). */
+static int find_on_lan(lm_client *cl, int *looked)
+{
+    const lm_client_opts *o = cl->o;
+    lm_disc_result r;
+    char err[512], shown[LM_DISC_NAME_MAX * 4];
+    size_t n;
+
+    if (strchr(o->host, '.') && !strchr(o->host, ' '))
+        return -1;
+    *looked = 1;
+    if (lm_disc_resolve(o->host, NULL, LM_CLIENT_DISCOVER_MS, &r, err, sizeof err) != 1)
+        return -1;
+    snprintf(cl->found_addr, sizeof cl->found_addr, "%s", r.addr[0]);
+    snprintf(cl->found_port, sizeof cl->found_port, "%u", (unsigned)r.port);
+    snprintf(cl->found_name, sizeof cl->found_name, "%s", r.host);
+    n = strlen(cl->found_name);
+    if (n > 6 && strcmp(cl->found_name + n - 6, ".local") == 0)
+        cl->found_name[n - 6] = '\0';
+    cl->found = 1;
+    lm_escape(shown, sizeof shown, r.name, strlen(r.name));
+    lm_info(LM_M_CLI_FOUND_ON_LAN, shown, cl->found_addr, o->port_given ? o->port : cl->found_port);
+    return 0;
+}
+
 /* One connection attempt, TLS or plain. Returns LM_OK, or a status with
  * the message already printed (except LM_ERR_NOT_TLS, which the caller
  * may answer with a fallback). */
 static int open_once(lm_client *cl, int tls)
 {
     const lm_client_opts *o = cl->o;
+    const char *host = cl->found ? cl->found_addr : o->host;
+    const char *port = cl->found && !o->port_given ? cl->found_port : o->port;
+    const char *name = o->servername ? o->servername : cl->found ? cl->found_name : o->host;
     char err[256];
     lm_sock s;
     int rc;
 
-    if (lm_net_connect(o->host, o->port, o->timeout_ms, &s, cl->peer, sizeof cl->peer, err,
-                       sizeof err) != LM_OK) {
+    rc = lm_net_connect(host, port, o->timeout_ms, &s, cl->peer, sizeof cl->peer, err, sizeof err);
+    if (rc == LM_ERR_NO_HOST && !cl->found) {
+        int looked = 0;
+        if (find_on_lan(cl, &looked) == 0)
+            return open_once(cl, tls); /* a server announced under that name */
+        if (looked)
+            lm_format(err, sizeof err, LM_M_CLI_NOWHERE, o->host);
+    }
+    if (rc != LM_OK) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_ERR;
     }
@@ -82,8 +126,7 @@ static int open_once(lm_client *cl, int tls)
     }
     if (o->tls.insecure)
         lm_warn(LM_M_CLI_INSECURE, cl->peer);
-    cl->tp =
-        lm_tls_new(cl->tls, s, cl->peer, o->servername ? o->servername : o->host, err, sizeof err);
+    cl->tp = lm_tls_new(cl->tls, s, cl->peer, name, err, sizeof err);
     if (!cl->tp) {
         lm_warn(LM_M_PASSTHROUGH, err);
         drop(cl);

@@ -10,14 +10,21 @@
 #include "lanmsg/framing.h"
 #include "lanmsg/tls.h"
 
+/* How long --discover and a --host looked up on the LAN listen. */
+#define LM_CLIENT_DISCOVER_MS 2000
+
 typedef struct lm_client_opts {
     const char *host, *port;
+    int port_given; /* --port was given: it wins over a port found on the LAN */
     int use_tls, fallback_plain;
     lm_tls_options tls;
     const char *servername;
     lm_framing framing; /* LINE or RAW */
     int timeout_ms;     /* connect, handshake and reply limit */
     int repeat;         /* connections made one after the other (>= 1) */
+    size_t max_line;    /* longest stdin line sent; longer ones are skipped */
+    int udp;            /* --udp: one datagram per message */
+    int retries;        /* --udp: resends when no reply comes (default 2) */
     const char *message;
     char **words;
     int nwords;
@@ -32,6 +39,9 @@ typedef struct lm_client {
     lm_transport *tp;
     lm_sock sock; /* the connection's socket, closed by lm_client_close */
     int has_sock; /* sock is open (a zeroed lm_client has none) */
+    /* --host named a server found on the LAN (DNS-SD) rather than in DNS. */
+    int found;
+    char found_addr[48], found_port[8], found_name[256];
     char peer[LM_ADDR_MAX];
 } lm_client;
 
@@ -54,6 +64,9 @@ int lm_client_fail(lm_client *cl, int code);
 void lm_client_close(lm_client *cl);
 /* Close, and free the TLS configuration. */
 void lm_client_free(lm_client *cl);
+/* --udp: send `message` (or, when NULL, each stdin line) as datagrams and
+ * print the replies. Returns an exit code. */
+int lm_udp_client_run(const lm_client_opts *o, const char *message);
 /* Portable getline: returns the length, or -1 at end of input. */
 long lm_read_line(char **line, size_t *cap, FILE *in);
 

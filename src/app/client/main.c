@@ -10,13 +10,18 @@
 
 #include "chat_client.h"
 #include "client.h"
+#include "lanmsg/discovery.h"
 #include "lanmsg/framing.h"
 #include "platform/os.h"
+#include "util/mem.h"
 #include "util/text.h"
 #include "keypass.h"
 #include "options.h"
 
 #define DEFAULT_MESSAGE "Olá servidor!"
+
+/* --discover: list the servers announced on the LAN, and exit. */
+static int discover;
 
 /* --chat and --nick: the interactive chat client (chat_client.c). */
 static int chat_mode;
@@ -54,8 +59,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--host", &v)) {
             o->host = v;
         } else if (lm_arg_value(&a, "-p|--port", &v)) {
-            if (lm_arg_port(&a, "--port", v) == 0)
+            if (lm_arg_port(&a, "--port", v) == 0) {
                 o->port = v;
+                o->port_given = 1;
+            }
         } else if (lm_arg_flag(&a, "--tls")) {
             o->use_tls = 1;
         } else if (lm_arg_value(&a, "--ca", &v)) {
@@ -93,12 +100,24 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--framing", &v)) {
             if (lm_framing_parse(v, &o->framing) != 0)
                 snprintf(a.err, sizeof a.err, "--framing %s: unknown mode (use line or raw)", v);
+        } else if (lm_arg_value(&a, "--max-line", &v)) {
+            long n;
+            if (lm_arg_int(&a, "--max-line", v, 16, 64L * 1024 * 1024, &n) == 0)
+                o->max_line = (size_t)n;
         } else if (lm_arg_value(&a, "--timeout", &v)) {
             lm_arg_seconds(&a, "--timeout", v, &o->timeout_ms);
         } else if (lm_arg_value(&a, "--repeat", &v)) {
             long n;
             if (lm_arg_int(&a, "--repeat", v, 1, 1000000, &n) == 0)
                 o->repeat = (int)n;
+        } else if (lm_arg_flag(&a, "--udp")) {
+            o->udp = 1;
+        } else if (lm_arg_value(&a, "--retries", &v)) {
+            long n;
+            if (lm_arg_int(&a, "--retries", v, 0, 100, &n) == 0)
+                o->retries = (int)n;
+        } else if (lm_arg_flag(&a, "--discover")) {
+            discover = 1;
         } else if (lm_arg_flag(&a, "--chat")) {
             chat_mode = 1;
         } else if (lm_arg_value(&a, "--nick", &v)) {
@@ -123,6 +142,32 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     return -1;
+}
+
+/* ======================================================================
+ * --discover
+ * ==================================================================== */
+
+/* One line per server heard within the wait, as lm_disc_format writes it:
+ * name, address:port, TLS or plain, fingerprint. */
+static int list_servers(void)
+{
+    static lm_disc_result r[32];
+    char err[512], line[512];
+    int n = lm_disc_browse(NULL, LM_CLIENT_DISCOVER_MS, r, 32, err, sizeof err);
+    if (n < 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_RUNTIME;
+    }
+    if (n == 0) {
+        lm_warn(LM_M_CLI_NONE_FOUND, LM_CLIENT_DISCOVER_MS / 1000);
+        return LM_EXIT_RUNTIME;
+    }
+    for (int i = 0; i < n; i++) {
+        lm_disc_format(&r[i], line, sizeof line);
+        printf("%s\n", line);
+    }
+    return LM_EXIT_OK;
 }
 
 /* ======================================================================
@@ -160,7 +205,7 @@ static int on_reply(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
 /* Wait for one reply. Replies are read with the server's auto rule: a line,
  * or, from a peer that sends no newline (the tutorial's server), whatever
  * arrived once nothing more is immediately readable. */
-static int read_reply(lm_client *cl, lm_framer *f)
+static int read_reply(lm_client *cl, lm_framer *f, int *refused)
 {
     reply_ctx r = {0, 0, cl->o, cl->peer};
     char buf[16384];
@@ -186,28 +231,45 @@ static int read_reply(lm_client *cl, lm_framer *f)
         if (!r.got && !lm_client_more_ready(cl))
             lm_framer_idle(f, on_reply, &r);
     }
+    *refused = r.refused != 0;
     return r.refused ? r.refused : LM_EXIT_OK;
 }
 
 /* Send one message and wait for its reply. The newline goes out in the same
  * write as the text: a server using the auto rule would otherwise see the
  * text alone first and take it for a tutorial-style raw message. */
-static int exchange(lm_client *cl, lm_framer *f, const char *msg, size_t len)
+static int exchange(lm_client *cl, lm_framer *f, const char *msg, size_t len, int *refused)
 {
     int line = cl->o->framing != LM_FRAMING_RAW, rc;
-    char *buf = malloc(len + 1);
+    char *buf = lm_xmalloc(len + 1);
 
-    if (!buf) {
-        lm_warn(LM_M_OUT_OF_MEMORY);
-        return LM_EXIT_RUNTIME;
-    }
+    *refused = 0;
     memcpy(buf, msg, len);
     buf[len] = '\n';
     rc = lm_client_write_all(cl, buf, len + (line ? 1u : 0u));
     free(buf);
     if (rc != LM_OK)
         return lm_client_fail(cl, rc);
-    return read_reply(cl, f);
+    return read_reply(cl, f, refused);
+}
+
+/* The message from -m or the words after the options; NULL when stdin
+ * lines are the messages (scripted use); the tutorial's otherwise. */
+static const char *message_of(const lm_client_opts *o, char *joined, size_t cap)
+{
+    size_t used = 0;
+    if (o->message)
+        return o->message;
+    if (!o->nwords)
+        return lm_stdin_is_tty() ? DEFAULT_MESSAGE : NULL;
+    joined[0] = '\0';
+    for (int i = 0; i < o->nwords; i++) {
+        int w = snprintf(joined + used, cap - used, "%s%s", i ? " " : "", o->words[i]);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+    return joined;
 }
 
 /* Send the message given on the command line, or each line of a non-tty
@@ -226,38 +288,43 @@ static int run_messages(lm_client *cl)
          * under a service manager or CI) falls back to the default. */
         char *line = NULL;
         size_t cap = 0;
-        long n = lm_read_line(&line, &cap, stdin);
-        int any = n >= 0;
+        long n = lm_read_line(&line, &cap, stdin), lineno = 1;
+        int any = n >= 0, failed = LM_EXIT_OK, refused = 0;
         while (rc == LM_EXIT_OK && n >= 0) {
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                 line[--n] = '\0';
-            rc = exchange(cl, &f, line, (size_t)n);
-            if (rc == LM_EXIT_OK)
+            if ((size_t)n > o->max_line) {
+                /* The server would refuse it too: skip it, say so, go on,
+                 * and fail at the end. */
+                lm_warn(LM_M_CLI_LINE_TOO_LONG, lineno, (size_t)n, o->max_line);
+                failed = LM_EXIT_RUNTIME;
+            } else {
+                rc = exchange(cl, &f, line, (size_t)n, &refused);
+                if (refused && cl->tp) {
+                    /* Refused (and already shown) but still connected:
+                     * the next line may be fine. */
+                    failed = rc;
+                    rc = LM_EXIT_OK;
+                }
+            }
+            if (rc == LM_EXIT_OK) {
                 n = lm_read_line(&line, &cap, stdin);
+                lineno++;
+            }
         }
         free(line);
         if (any) {
             lm_framer_free(&f);
-            return rc;
+            return rc != LM_EXIT_OK ? rc : failed;
         }
     }
     {
         char joined[LM_DEFAULT_MAX_LINE];
-        const char *msg = o->message ? o->message : DEFAULT_MESSAGE;
-        if (!o->message && o->nwords) {
-            size_t used = 0;
-            int i;
-            joined[0] = '\0';
-            for (i = 0; i < o->nwords; i++) {
-                int w = snprintf(joined + used, sizeof joined - used, "%s%s", i ? " " : "",
-                                 o->words[i]);
-                if (w < 0 || (size_t)w >= sizeof joined - used)
-                    break;
-                used += (size_t)w;
-            }
-            msg = joined;
-        }
-        rc = exchange(cl, &f, msg, strlen(msg));
+        const char *msg = message_of(o, joined, sizeof joined);
+        int refused;
+        if (!msg)
+            msg = DEFAULT_MESSAGE;
+        rc = exchange(cl, &f, msg, strlen(msg), &refused);
     }
     lm_framer_free(&f);
     return rc;
@@ -274,6 +341,8 @@ int main(int argc, char **argv)
     memset(&cl0, 0, sizeof cl0);
     o.host = "127.0.0.1";
     o.port = "5000";
+    o.max_line = LM_DEFAULT_MAX_LINE;
+    o.retries = 2;
     o.framing = LM_FRAMING_LINE;
     o.timeout_ms = 10000;
     o.repeat = 1;
@@ -298,6 +367,19 @@ int main(int argc, char **argv)
     if (lm_net_init(err, sizeof err) != LM_OK) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
+    }
+    if (discover) {
+        rc = list_servers();
+        lm_net_cleanup();
+        return rc;
+    }
+    if (o.udp) {
+        char joined[LM_DEFAULT_MAX_LINE];
+        const char *msg = message_of(&o, joined, sizeof joined);
+        lm_signals_install(NULL, NULL);
+        rc = lm_udp_client_run(&o, msg);
+        lm_net_cleanup();
+        return rc;
     }
     if (chat_mode) {
         /* Chat: Ctrl-C leaves cleanly (close_notify, exit 0). */

@@ -11,6 +11,7 @@
 #include "lanmsg/server.h"
 #include "platform/os.h"
 #include "util/text.h"
+#include "announce.h"
 #include "keypass.h"
 #include "options.h"
 
@@ -23,6 +24,9 @@ typedef struct server_opts {
     const char *framing;
     const char *tls_flag; /* the first TLS-only flag given, to refuse it without --tls */
     const char *key_pass_file;
+    const char *name; /* --name: the instance name announced on the LAN */
+    int no_announce;
+    int udp, tcp; /* --udp: datagrams; --tcp with it: both */
     int log_time; /* -1: as lm_log_time_default says */
     int log_json;
 } server_opts;
@@ -73,6 +77,10 @@ static int parse(server_opts *o, int argc, char **argv)
                 o->cfg.port = v;
         } else if (lm_arg_flag(&a, "--tls")) {
             o->use_tls = 1;
+        } else if (lm_arg_flag(&a, "--udp")) {
+            o->udp = 1;
+        } else if (lm_arg_flag(&a, "--tcp")) {
+            o->tcp = 1;
         } else if (lm_arg_value(&a, "--cert", &v)) {
             o->tls.cert_file = v;
             tls_only(o, "--cert");
@@ -125,6 +133,10 @@ static int parse(server_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--cipher", &v)) {
             o->tls.cipher = v;
             tls_only(o, "--cipher");
+        } else if (lm_arg_value(&a, "--name", &v)) {
+            o->name = v;
+        } else if (lm_arg_flag(&a, "--no-announce")) {
+            o->no_announce = 1;
         } else if (lm_arg_flag(&a, "--log-time|--no-log-time")) {
             o->log_time = strcmp(a.argv[a.i], "--log-time") == 0;
             log_style(o);
@@ -150,6 +162,7 @@ int main(int argc, char **argv)
     static volatile sig_atomic_t stop, reload;
     server_opts o;
     lm_server *srv;
+    static server_announce announce;
     char err[512], pass[256];
     int rc, code;
 
@@ -174,6 +187,13 @@ int main(int argc, char **argv)
     }
     if (o.framing && lm_framing_parse(o.framing, &o.cfg.framing) != 0) {
         lm_warn(LM_M_BAD_FRAMING, o.framing);
+        return LM_EXIT_USAGE;
+    }
+    /* TCP unless --udp alone. */
+    o.cfg.udp = o.udp;
+    o.cfg.tcp = !o.udp || o.tcp;
+    if (o.udp && o.use_tls) {
+        lm_warn(LM_M_SRV_DTLS_NOT_YET);
         return LM_EXIT_USAGE;
     }
     /* A TLS flag without --tls would be ignored, and the server would
@@ -206,6 +226,8 @@ int main(int argc, char **argv)
             return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
         }
     }
+    server_announce_init(&announce);
+    o.cfg.hook = &announce.hook;
     srv = lm_server_new(&o.cfg, err, sizeof err, &code);
     if (!srv) {
         lm_warn(LM_M_PASSTHROUGH, err);
@@ -213,17 +235,27 @@ int main(int argc, char **argv)
         return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
     }
     lm_signals_install(&stop, &reload);
-    if (o.use_tls)
+    if (o.cfg.tcp && o.use_tls)
         lm_info(LM_M_SRV_LISTENING_TLS, lm_server_address(srv),
                 o.cfg.allow_plain ? lm_tr(LM_M_WORD_TLS_AND_PLAIN) : lm_tr(LM_M_WORD_TLS),
                 lm_tls_library());
-    else
+    else if (o.cfg.tcp)
         lm_info(LM_M_SRV_LISTENING, lm_server_address(srv), lm_tr(LM_M_WORD_PLAIN));
+    if (o.cfg.udp)
+        lm_info(LM_M_SRV_LISTENING_UDP, lm_server_address(srv), lm_tr(LM_M_WORD_UDP));
     if (o.cfg.allow_plain)
         lm_warn(LM_M_SRV_PLAIN_ALLOWED);
+    if (server_announce_wanted(o.cfg.host, o.no_announce)) {
+        lm_disc_opts d = {.name = o.name,
+                          .udp = !o.cfg.tcp, /* with both, TCP is the one announced */
+                          .port = (uint16_t)lm_server_port(srv),
+                          .tls = o.use_tls};
+        server_announce_start(&announce, &d);
+    }
     rc = lm_server_run(srv, &stop, &reload, err, sizeof err);
     if (rc != LM_OK)
         lm_warn(LM_M_PASSTHROUGH, err);
+    server_announce_stop(&announce);
     lm_info(LM_M_SRV_STOPPED);
     lm_server_free(srv);
     lm_tls_config_free(o.cfg.tls);

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,23 @@ static int parse(bench_opts *o, int argc, char **argv)
     if (o->wiretap && o->external) {
         lm_warn(LM_M_BENCH_WIRETAP_NEEDS_OWN);
         return LM_EXIT_USAGE;
+    }
+    if (o->dump_dir && !o->wiretap) {
+        lm_warn(LM_M_BENCH_DUMP_NEEDS_WIRETAP);
+        return LM_EXIT_USAGE;
+    }
+    if (o->dump_dir) {
+        /* Found now, not after a minute of measuring: can a file be made
+         * there? */
+        char probe[1024];
+        FILE *f;
+        snprintf(probe, sizeof probe, "%s/.lanmsg-bench-probe", o->dump_dir);
+        if (!(f = fopen(probe, "wb"))) {
+            lm_warn(LM_M_BENCH_DUMP_DIR, o->dump_dir, strerror(errno));
+            return LM_EXIT_USAGE;
+        }
+        fclose(f);
+        remove(probe);
     }
     return -1;
 }

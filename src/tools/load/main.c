@@ -587,6 +587,9 @@ static int parse(load_opts *o, int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(lm_tr(LM_M_LOAD_USAGE), stdout);
             return LM_EXIT_OK;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            printf("lanmsg-load %s (%s)\n", LANMSG_VERSION, lm_tls_library());
+            return LM_EXIT_OK;
         } else if (strcmp(a, "--resume") == 0) {
             o->resume = 1;
         } else if (strcmp(a, "--quick") == 0) {
@@ -755,8 +758,9 @@ int main(int argc, char **argv)
         stop_server(&srv);
     }
 
-    /* ---- 3. chat fan-out (one-way TLS: chat allows one session per
-     * certificate name, and every load client would share one) ---- */
+    /* ---- 3. chat fan-out (one-way TLS: every load client would share one
+     * certificate name, and chat counts the sessions of one name as one
+     * user, which would not be a room of N users) ---- */
     {
         {
             const char *pa[] = {"--host", HOST, "--port", "0", "--service", "chat", NULL};
