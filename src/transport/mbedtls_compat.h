@@ -239,6 +239,14 @@ static inline int lm_compat_keylog_cb(void *p, const unsigned char *ms, const un
 #define LM_COMPAT_KEYLOG_SSL(ssl, p)   ((void)(ssl), (void)(p))
 #endif
 
+/* The TLS exporter (RFC 5705, RFC 8446 7.5), for pairing's channel
+ * binding: 3.x has it (TLS 1.2 and 1.3), 2.28 does not. */
+#if LM_MBEDTLS_3 && defined(MBEDTLS_SSL_KEYING_MATERIAL_EXPORT)
+#define LM_COMPAT_HAVE_EXPORTER 1
+#else
+#define LM_COMPAT_HAVE_EXPORTER 0
+#endif
+
 /* 2.28 matches a host name against dNSName SANs and the CN only, never
  * against iPAddress SANs (its SAN list does not even keep them), so lanmsg
  * checks IP literals itself (tls_verify.c). 3.6 matches IP literals given to

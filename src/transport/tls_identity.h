@@ -95,8 +95,8 @@ int lm_id_check_issued(const lm_id_request *req, const char *name, const unsigne
                        size_t len, char **pem, char *err, size_t errlen);
 
 /* Client: write the key and its certificate as one PEM file (key first),
- * replaced atomically, mode 0600, in a folder made 0700 if missing: one file, so the two can never be found
- * out of step. It serves as both --cert and --key. 0, or -1 with err. */
+ * replaced atomically, mode 0600, in a folder made 0700 if missing: one file, so the two can never
+ * be found out of step. It serves as both --cert and --key. 0, or -1 with err. */
 int lm_id_save_pair(const char *path, const char *key_pem, const char *crt_pem, char *err,
                     size_t errlen);
 
