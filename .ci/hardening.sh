@@ -2,7 +2,7 @@
 # Hardening checks, called by .ci/run:
 #   1. the whole test suite in an ASan+UBSan build; any sanitizer report
 #      from any process (servers included) fails the step;
-#   2. each libFuzzer target for FUZZ_SECONDS (default 60; four targets,
+#   2. each libFuzzer target for FUZZ_SECONDS (default 30; nine targets,
 #      so at most about five minutes), clang builds with LANMSG_FUZZ=ON;
 #   3. valgrind memcheck over the integration, abuse, interop and chat tests (the
 #      server runs under valgrind through LANMSG_WRAP): no error and no
