@@ -58,6 +58,12 @@ typedef struct lm_server_config {
     int threads;               /* default 1 */
     int verbose;               /* -1 quiet, 0 normal, 1 verbose */
     const lm_loop_hook *hook;  /* NULL, or served on the first loop (e.g. discovery) */
+    /* A second service for TLS connections that agreed on the application
+     * protocol `alpn` (pairing, "lanmsg-pair/1"): they get it instead of
+     * `service`, with raw framing. NULL: none. */
+    const lm_service *alpn_service;
+    const char *alpn;
+    lm_service_params alpn_params;
 } lm_server_config;
 
 void lm_server_config_defaults(lm_server_config *cfg);
