@@ -64,6 +64,10 @@ typedef struct lm_server_config {
     const lm_service *alpn_service;
     const char *alpn;
     lm_service_params alpn_params;
+    /* Refuse, after the handshake, a TLS client without a verified
+     * certificate, unless it came for the ALPN service: how a server that
+     * pairs can still require certificates of everyone else. */
+    int require_verified;
 } lm_server_config;
 
 void lm_server_config_defaults(lm_server_config *cfg);

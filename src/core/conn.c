@@ -281,7 +281,6 @@ void lm_conn_open(lm_conn *c)
         lm_conn_close(c, lm_tr(LM_M_REASON_SERVER_FULL));
         return;
     }
-    c->opened = 1;
     if (srv->cfg.alpn_service && c->tp->secure && (alpn = lm_tls_alpn(c->tp)) &&
         strcmp(alpn, srv->cfg.alpn) == 0) {
         /* Pairing, say: its own service, its own (binary) framing. */
@@ -289,7 +288,11 @@ void lm_conn_open(lm_conn *c)
         c->svc_state = srv->alpn_svc_state;
         lm_framer_free(&c->framer);
         lm_framer_init(&c->framer, LM_FRAMING_RAW, srv->cfg.max_line);
+    } else if (srv->cfg.require_verified && c->tp->secure && !c->tp->verified) {
+        lm_conn_refused(c, lm_tr(LM_M_REASON_CERT_REQUIRED));
+        return;
     }
+    c->opened = 1;
     if (c->tp->peer_cn[0])
         lm_info(LM_M_SRV_CONNECTION_CERT, c->peer, c->tp->desc, c->tp->peer_cn);
     else

@@ -15,6 +15,7 @@
 #include "platform/os.h"
 #include "util/mem.h"
 #include "util/text.h"
+#include "files.h"
 #include "keypass.h"
 #include "options.h"
 
@@ -22,6 +23,8 @@
 
 /* --discover: list the servers announced on the LAN, and exit. */
 static int discover;
+/* --forget HOST[:PORT], --pair CODE (with --name): actions of their own. */
+static const char *forget, *pair_code, *pair_name;
 
 /* --chat and --nick: the interactive chat client (chat_client.c). */
 static int chat_mode;
@@ -41,10 +44,13 @@ static void tls_only(const char *flag)
  * Options
  * ==================================================================== */
 
-static int parse(lm_client_opts *o, int argc, char **argv)
+static int parse(lm_client_opts *o, const lm_config_args *cfg)
 {
     lm_args a;
+    int argc = cfg->argc;
+    char **argv = cfg->argv;
     lm_args_init(&a, argc, argv, "lanmsg-client");
+    a.origin = cfg->origin;
     for (; a.i < argc && !a.err[0]; a.i++) {
         const char *v;
         if (lm_arg_flag(&a, "-h|--help")) {
@@ -116,6 +122,20 @@ static int parse(lm_client_opts *o, int argc, char **argv)
             long n;
             if (lm_arg_int(&a, "--retries", v, 0, 100, &n) == 0)
                 o->retries = (int)n;
+        } else if (lm_arg_value(&a, "--pin", &v)) {
+            o->pin = v;
+            tls_only("--pin");
+        } else if (lm_arg_flag(&a, "--trust-on-first-use")) {
+            o->tofu = 1;
+            tls_only("--trust-on-first-use");
+        } else if (lm_arg_value(&a, "--forget", &v)) {
+            forget = v;
+        } else if (lm_arg_value(&a, "--pair", &v)) {
+            pair_code = v;
+        } else if (lm_arg_value(&a, "--name", &v)) {
+            pair_name = v;
+        } else if (lm_arg_value(&a, "--state-dir", &v)) {
+            o->state_opt = v;
         } else if (lm_arg_flag(&a, "--discover")) {
             discover = 1;
         } else if (lm_arg_flag(&a, "--chat")) {
@@ -134,10 +154,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PASSTHROUGH, a.err);
+        lm_args_report(&a);
         return LM_EXIT_USAGE;
     }
-    if (tls_flag && !o->use_tls) {
+    if (tls_flag && !o->use_tls && !pair_code) {
         lm_warn(LM_M_OPT_NEEDS_TLS, tls_flag, tls_flag);
         return LM_EXIT_USAGE;
     }
@@ -334,7 +354,8 @@ int main(int argc, char **argv)
 {
     lm_client_opts o;
     lm_client cl, cl0;
-    char err[256];
+    static lm_config_args args; /* lives as long as the program: the options point into it */
+    char err[768];
     int rc, i;
 
     memset(&o, 0, sizeof o);
@@ -348,10 +369,16 @@ int main(int argc, char **argv)
     o.repeat = 1;
     lm_log_set_program("lanmsg-client");
     lm_lang_init(NULL);
-    rc = parse(&o, argc, argv);
+    if (lm_config_load("lanmsg-client", argc, argv, &args, err, sizeof err) != 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_USAGE;
+    }
+    rc = parse(&o, &args);
     if (rc >= 0)
         return rc;
     lm_log_set_level(o.verbose);
+    if (forget)
+        return lm_client_forget(forget);
     if (o.framing == LM_FRAMING_AUTO)
         o.framing = LM_FRAMING_LINE;
     if (o.use_tls) {
@@ -370,6 +397,11 @@ int main(int argc, char **argv)
     }
     if (discover) {
         rc = list_servers();
+        lm_net_cleanup();
+        return rc;
+    }
+    if (pair_code) {
+        rc = lm_client_pair(&o, pair_code, pair_name);
         lm_net_cleanup();
         return rc;
     }

@@ -22,8 +22,8 @@ static int state_folder(server_identity *id, char *err, size_t errlen)
 }
 
 /* The certificate and key: given, found, or the server's own. */
-static int pick_certificate(server_identity *id, lm_tls_options *tls, const char *host, char *err,
-                            size_t errlen)
+static int pick_certificate(server_identity *id, lm_tls_options *tls, const char *host, int quiet,
+                            char *err, size_t errlen)
 {
     char dir[LM_FILES_PATH_MAX];
     int created = 0;
@@ -52,7 +52,7 @@ static int pick_certificate(server_identity *id, lm_tls_options *tls, const char
         lm_fp_format(id->fp, id->fp_text);
     else if (id->own)
         return -1;
-    if (id->own)
+    if (id->own && !quiet)
         lm_info(created ? LM_M_SRV_IDENTITY_NEW : LM_M_SRV_IDENTITY, id->fp_text, id->state);
     tls->cert_file = id->cert;
     tls->key_file = id->key;
@@ -67,7 +67,7 @@ int server_identity_setup(server_identity *id, lm_tls_options *tls, const char *
     unsigned char issuer_fp[32];
     int have_issuer = 0;
 
-    if (pick_certificate(id, tls, host, err, sizeof err) != 0) {
+    if (pick_certificate(id, tls, host, 0, err, sizeof err) != 0) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_USAGE;
     }
@@ -148,7 +148,7 @@ void server_identity_free(server_identity *id)
 int server_identity_show(server_identity *id, lm_tls_options *tls, const char *host)
 {
     char err[768];
-    if (pick_certificate(id, tls, host, err, sizeof err) != 0 ||
+    if (pick_certificate(id, tls, host, 1, err, sizeof err) != 0 ||
         (!id->fp_text[0] && lm_id_cert_file_fp(id->cert, id->fp, err, sizeof err) != 0)) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_USAGE;

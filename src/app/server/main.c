@@ -238,6 +238,13 @@ int main(int argc, char **argv)
         return LM_EXIT_RUNTIME;
     }
     if (o.use_tls) {
+        /* A pairing client has no certificate yet: with --pair the TLS
+         * layer asks for one without requiring it, and the engine requires
+         * it of every connection that did not come to pair. */
+        if (o.pair && o.tls.require_client_cert) {
+            o.tls.require_client_cert = 0;
+            o.cfg.require_verified = 1;
+        }
         rc = server_identity_setup(&o.id, &o.tls, o.cfg.host, o.tls.ca_file != NULL, o.pair);
         if (rc >= 0)
             return rc;
