@@ -500,11 +500,21 @@ int lm_conn_flush(lm_conn *c)
  * Closing
  * ==================================================================== */
 
+/* The reason is logged when the connection is freed, after the service's
+ * close, so text a service owns (its parser's error) is copied here. */
+static const char *keep_reason(lm_conn *c, const char *reason)
+{
+    if (!reason || reason == c->reason_buf)
+        return reason;
+    snprintf(c->reason_buf, sizeof c->reason_buf, "%s", reason);
+    return c->reason_buf;
+}
+
 void lm_conn_close(lm_conn *c, const char *reason)
 {
     if (c->state == CS_CLOSING || c->state == CS_DEAD)
         return;
-    c->reason = reason ? reason : lm_tr(LM_M_REASON_CLOSED);
+    c->reason = keep_reason(c, reason ? reason : lm_tr(LM_M_REASON_CLOSED));
     c->state = CS_CLOSING;
     c->t_active = lm_now_ms(); /* the closing grace period starts now */
     lm_conn_mark_dirty(c);
@@ -515,7 +525,7 @@ void lm_conn_fail(lm_conn *c, const char *reason)
 {
     if (c->state == CS_DEAD)
         return;
-    c->reason = reason;
+    c->reason = keep_reason(c, reason);
     c->state = CS_DEAD;
     lm_conn_mark_dirty(c);
 }
