@@ -2,7 +2,7 @@
 # Hardening checks, called by .ci/run:
 #   1. the whole test suite in an ASan+UBSan build; any sanitizer report
 #      from any process (servers included) fails the step;
-#   2. each libFuzzer target for FUZZ_SECONDS (default 60; four targets,
+#   2. each libFuzzer target for FUZZ_SECONDS (default 30; nine targets,
 #      so at most about five minutes), clang builds with LANMSG_FUZZ=ON;
 #   3. valgrind memcheck over the integration, abuse, interop and chat tests (the
 #      server runs under valgrind through LANMSG_WRAP): no error and no
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 out=${HARDENING_DIR:-$src/build-hardening}
-fuzz_seconds=${FUZZ_SECONDS:-60}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 steps=("$@")
 [[ ${#steps[@]} -gt 0 ]] || steps=(asan fuzz valgrind testssl)
 mkdir -p "$out"
@@ -61,7 +61,8 @@ step_fuzz() {
     # Warnings are gcc's job (-Werror in the other builds); here only the
     # fuzz targets and what they need are built.
     CC=clang configure "$b" -DLANMSG_FUZZ=ON
-    local targets=(fuzz_framer fuzz_options fuzz_chat_cmd fuzz_hello fuzz_mdns)
+    local targets=(fuzz_framer fuzz_options fuzz_chat_cmd fuzz_hello fuzz_mdns fuzz_pairing
+                   fuzz_trust_files)
     if grep -q '^LANMSG_WITH_TLS:BOOL=ON' "$b/CMakeCache.txt"; then
         targets+=(fuzz_tls_config fuzz_tls_server)
     fi

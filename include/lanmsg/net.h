@@ -74,6 +74,29 @@ int lm_net_wait(lm_sock s, int want_write, int timeout_ms);
 int lm_net_wait_with_stdin(lm_sock s, int want_write, int timeout_ms, int *sock_ready,
                            int *stdin_ready);
 
+/* ---- datagrams (UDP) ---- */
+/* A peer's address, opaque (a sockaddr), comparable byte for byte. */
+typedef struct lm_addr {
+    unsigned char bytes[128];
+    unsigned len;
+} lm_addr;
+/* A non-blocking UDP socket bound to host:port (like lm_net_listen). */
+int lm_net_udp_bind(const char *host, const char *port, lm_sock *out, char *err, size_t errlen);
+/* A non-blocking UDP socket sending to, and receiving only from, host:port.
+ * LM_OK, LM_ERR_NO_HOST when the name does not resolve, or LM_ERR. */
+int lm_net_udp_connect(const char *host, const char *port, lm_sock *out, char *peer, size_t peerlen,
+                       char *err, size_t errlen);
+/* One datagram: returns its whole size (which may be more than len: the
+ * rest was cut off), LM_WANT_READ when none is waiting, LM_ERR_RESET for an
+ * error that concerns one peer (an ICMP unreachable), or LM_ERR. */
+long lm_net_recvfrom(lm_sock s, void *buf, size_t len, lm_addr *from, char *err, size_t errlen);
+/* One datagram to `to`: bytes sent, LM_WANT_WRITE when the socket's buffer
+ * is full, or LM_ERR. */
+long lm_net_sendto(lm_sock s, const void *buf, size_t len, const lm_addr *to, char *err,
+                   size_t errlen);
+/* "1.2.3.4:5000" or "[::1]:5000". */
+void lm_addr_format(const lm_addr *a, char *buf, size_t len);
+
 /* A numeric IPv4 or IPv6 address as bytes: returns 4 or 16, 0 if not one. */
 int lm_ip_parse(const char *text, unsigned char ip[16]);
 /* 4 or 16 address bytes as canonical text ("::1", not "::0001"). */

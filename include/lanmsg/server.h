@@ -42,6 +42,8 @@ typedef struct lm_loop_hook {
 typedef struct lm_server_config {
     const char *host;          /* default "0.0.0.0" */
     const char *port;          /* default "5000"; "0" = ephemeral */
+    int tcp;                   /* serve TCP (default 1) */
+    int udp;                   /* serve UDP datagrams on the same port number (default 0) */
     lm_tls_config *tls;        /* NULL = plain TCP only */
     int allow_plain;           /* with tls: accept plain clients too */
     lm_framing framing;        /* default auto */
@@ -56,6 +58,16 @@ typedef struct lm_server_config {
     int threads;               /* default 1 */
     int verbose;               /* -1 quiet, 0 normal, 1 verbose */
     const lm_loop_hook *hook;  /* NULL, or served on the first loop (e.g. discovery) */
+    /* A second service for TLS connections that agreed on the application
+     * protocol `alpn` (pairing, "lanmsg-pair/1"): they get it instead of
+     * `service`, with raw framing. NULL: none. */
+    const lm_service *alpn_service;
+    const char *alpn;
+    lm_service_params alpn_params;
+    /* Refuse, after the handshake, a TLS client without a verified
+     * certificate, unless it came for the ALPN service: how a server that
+     * pairs can still require certificates of everyone else. */
+    int require_verified;
 } lm_server_config;
 
 void lm_server_config_defaults(lm_server_config *cfg);
@@ -65,7 +77,8 @@ void lm_server_config_defaults(lm_server_config *cfg);
  * set: LM_ERR_CONFIG when the service refuses the configuration, LM_ERR for
  * runtime failures such as a port in use. */
 lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen, int *code);
-/* Port actually bound (useful with port "0"). */
+/* Port actually bound (useful with port "0"); with TCP and UDP both, the
+ * same number for both. */
 int lm_server_port(const lm_server *srv);
 /* "0.0.0.0:5000" */
 const char *lm_server_address(const lm_server *srv);

@@ -16,6 +16,8 @@
 
 typedef struct lm_tls_config lm_tls_config;
 
+struct lm_trust; /* src/trust/trust.h */
+
 typedef struct lm_tls_options {
     int is_server;
     const char *cert_file; /* server: required; client: for mutual TLS */
@@ -27,6 +29,13 @@ typedef struct lm_tls_options {
     int tls_version;              /* 0 = best available, 12 or 13 to pin one */
     const char *cipher;           /* NULL = default list; e.g. "chacha20" or "aes128" */
     const char *key_pass;         /* passphrase of an encrypted key, or NULL (copied) */
+    /* Trust and pairing (src/transport/tls_trust.h): when trust is set, the
+     * verify callback asks it and a client needs no CA file. Not owned. */
+    struct lm_trust *trust;
+    const char *ca_file2;    /* server: a second CA for client certificates (the
+                                pairing issuer, issuer.crt), beside ca_file */
+    int port;                /* client: the server's port, for known_servers */
+    const char *const *alpn; /* NULL-terminated protocols offered/accepted; not copied */
 } lm_tls_options;
 
 /* 1 when this build has TLS. */

@@ -41,6 +41,13 @@ typedef struct lm_transport_ops {
     int (*shutdown)(lm_transport *t);
     /* Free the transport; the socket stays open (see ownership above). */
     void (*destroy)(lm_transport *t);
+    /* Datagram kinds only (NULL for byte streams). Many peers share one
+     * socket there, so the engine reads each datagram and hands it to its
+     * peer's transport: queued here, it is what the next read returns, whole
+     * (one read, one datagram; one write, one datagram). LM_OK, or LM_ERR
+     * when the peer's inbox is full: the datagram is dropped, as a network
+     * may drop it. */
+    int (*deliver)(lm_transport *t, const void *data, size_t len);
 } lm_transport_ops;
 
 struct lm_transport {
@@ -97,6 +104,21 @@ lm_transport *lm_plain_new(lm_sock s, const char *peer);
  * TLS server's first look at a connection): reads return those first. */
 #define LM_PLAIN_PREFIX_MAX 4
 lm_transport *lm_plain_new_prefixed(lm_sock s, const char *peer, const void *prefix, size_t len);
+
+/* 1 for a datagram kind (UDP, DTLS): message boundaries are the wire's. */
+static inline int lm_tp_is_datagram(const lm_transport *t)
+{
+    return t->ops->deliver != NULL;
+}
+static inline int lm_tp_deliver(lm_transport *t, const void *data, size_t len)
+{
+    return t->ops->deliver(t, data, len);
+}
+
+/* Plain UDP, one peer of a shared datagram socket (borrowed): reads return
+ * the datagrams delivered for it, writes send one datagram each to `to`.
+ * Never fails. */
+lm_transport *lm_udp_new(lm_sock shared, const lm_addr *to, const char *peer);
 
 /* Shared by backends: fill t->err printf-style. */
 void lm_tp_set_error(lm_transport *t, const char *fmt, ...)

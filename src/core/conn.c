@@ -12,11 +12,13 @@
  * to a hundred clients costs one write per client, not one per message. The
  * queue is bounded: a client that stops reading is disconnected with a
  * logged reason instead of growing the server's memory. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/engine.h"
+#include "transport/tls_trust.h"
 #include "util/mem.h"
 #include "util/text.h"
 
@@ -38,6 +40,8 @@ lm_conn *lm_conn_new(lm_loop *l, lm_sock s, const char *peer, int over_limit)
     c->over_limit = over_limit;
     c->id = atomic_fetch_add(&srv->next_id, 1) + 1;
     c->t_start = c->t_active = lm_now_ms();
+    c->svc = srv->cfg.service;
+    c->svc_state = srv->svc_state;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     lm_framer_init(&c->framer, srv->cfg.framing, srv->cfg.max_line);
     c->next = l->head;
@@ -54,17 +58,21 @@ void lm_conn_free(lm_conn *c)
 
     if (c->registered)
         lm_poller_del(l->poller, c->sock);
+    if (c->datagram)
+        lm_dgram_forget(c);
     if (c->again)
         l->nagain--;
-    if (c->opened && srv->cfg.service->on_close)
-        srv->cfg.service->on_close(srv->svc_state, c);
+    if (c->opened && c->svc->on_close)
+        c->svc->on_close(c->svc_state, c);
     if (c->opened)
         lm_info(LM_M_SRV_DISCONNECTED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
     else if (!c->over_limit && !c->logged)
         lm_debug(LM_M_SRV_DROPPED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
-    /* The transport never owns the socket: one close, here. */
+    /* The transport never owns the socket: one close, here (a datagram
+     * peer's is the server's shared one). */
     lm_tp_destroy(c->tp);
-    lm_net_close(c->sock);
+    if (!c->datagram)
+        lm_net_close(c->sock);
     if (c->over_limit)
         atomic_fetch_sub(&srv->over_limit, 1);
     else
@@ -113,7 +121,7 @@ void lm_conn_update_interest(lm_conn *c)
 {
     int want = c->tp_wants;
 
-    if (c->state == CS_DEAD)
+    if (c->state == CS_DEAD || c->datagram) /* a datagram peer has no socket of its own */
         return;
     if (!c->peer_done)
         want |= LM_EV_READ;
@@ -148,7 +156,7 @@ static int on_frame(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
         lm_conn_send(c, line, (size_t)n);
         return c->state != CS_OPEN;
     }
-    srv->cfg.service->on_message(srv->svc_state, c, msg, len);
+    c->svc->on_message(c->svc_state, c, msg, len);
     return c->state != CS_OPEN;
 }
 
@@ -157,7 +165,9 @@ static int on_frame(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
  * and answered it would confuse the client further. */
 static int looks_like_tls(const lm_conn *c, const unsigned char *p, long n)
 {
-    return !c->loop->srv->cfg.tls && n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
+    if (c->loop->srv->cfg.tls || n < 3 || p[0] != 0x16)
+        return 0;
+    return c->datagram ? p[1] == 0xfe /* DTLS 1.x */ : p[1] == 0x03 && p[2] <= 0x04;
 }
 
 /* Read what the transport has, up to a budget, and feed the framer. When
@@ -257,6 +267,7 @@ void lm_conn_drain(lm_conn *c)
 void lm_conn_open(lm_conn *c)
 {
     lm_server *srv = c->loop->srv;
+    const char *alpn;
 
     c->state = CS_OPEN;
     c->tp_wants = 0;
@@ -270,6 +281,17 @@ void lm_conn_open(lm_conn *c)
         lm_conn_close(c, lm_tr(LM_M_REASON_SERVER_FULL));
         return;
     }
+    if (srv->cfg.alpn_service && c->tp->secure && (alpn = lm_tls_alpn(c->tp)) &&
+        strcmp(alpn, srv->cfg.alpn) == 0) {
+        /* Pairing, say: its own service, its own (binary) framing. */
+        c->svc = srv->cfg.alpn_service;
+        c->svc_state = srv->alpn_svc_state;
+        lm_framer_free(&c->framer);
+        lm_framer_init(&c->framer, LM_FRAMING_RAW, srv->cfg.max_line);
+    } else if (srv->cfg.require_verified && c->tp->secure && !c->tp->verified) {
+        lm_conn_refused(c, lm_tr(LM_M_REASON_CERT_REQUIRED));
+        return;
+    }
     c->opened = 1;
     if (c->tp->peer_cn[0])
         lm_info(LM_M_SRV_CONNECTION_CERT, c->peer, c->tp->desc, c->tp->peer_cn);
@@ -279,8 +301,8 @@ void lm_conn_open(lm_conn *c)
         lm_debug(LM_M_SRV_TLS_DETAIL, c->peer,
                  lm_tr(c->tp->resumed ? LM_M_WORD_RESUMED : LM_M_WORD_FULL),
                  c->tp->peer_cn[0] ? c->tp->peer_cn : "-");
-    if (srv->cfg.service->on_open)
-        srv->cfg.service->on_open(srv->svc_state, c);
+    if (c->svc->on_open)
+        c->svc->on_open(c->svc_state, c);
 }
 
 void lm_conn_handshake(lm_conn *c)
@@ -399,7 +421,15 @@ static int queue_append(lm_conn *c, const char *a, size_t alen, const char *b, s
         lm_conn_fail(c, c->reason_buf);
         return LM_ERR;
     }
-    queue_reserve(c, alen + blen);
+    if (c->datagram) {
+        /* The message's length first: each is sent as one datagram. */
+        uint32_t n = (uint32_t)(alen + blen);
+        queue_reserve(c, sizeof n + alen + blen);
+        memcpy(c->out + c->out_head + c->out_len, &n, sizeof n);
+        c->out_len += sizeof n;
+    } else {
+        queue_reserve(c, alen + blen);
+    }
     memcpy(c->out + c->out_head + c->out_len, a, alen);
     c->out_len += alen;
     if (blen) {
@@ -427,6 +457,24 @@ int lm_conn_send_raw(lm_conn *c, const char *data, size_t len)
  * back: idle connections hold no output buffer. */
 int lm_conn_flush(lm_conn *c)
 {
+    while (c->out_len && c->datagram) {
+        uint32_t len;
+        long n;
+        memcpy(&len, c->out + c->out_head, sizeof len);
+        n = lm_tp_write(c->tp, c->out + c->out_head + sizeof len, len);
+        if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
+            lm_conn_want(c, (int)n);
+            return (int)n;
+        }
+        if (n < 0) {
+            snprintf(c->reason_buf, sizeof c->reason_buf, "%s", c->tp->err);
+            lm_conn_fail(c, c->reason_buf[0] ? c->reason_buf : lm_tr(LM_M_REASON_WRITE_FAILED));
+            return (int)n;
+        }
+        /* One datagram, whole or not at all. */
+        c->out_head += sizeof len + len;
+        c->out_len -= sizeof len + len;
+    }
     while (c->out_len) {
         long n = lm_tp_write(c->tp, c->out + c->out_head, c->out_len);
         if (n == LM_WANT_READ || n == LM_WANT_WRITE) {
@@ -452,11 +500,21 @@ int lm_conn_flush(lm_conn *c)
  * Closing
  * ==================================================================== */
 
+/* The reason is logged when the connection is freed, after the service's
+ * close, so text a service owns (its parser's error) is copied here. */
+static const char *keep_reason(lm_conn *c, const char *reason)
+{
+    if (!reason || reason == c->reason_buf)
+        return reason;
+    snprintf(c->reason_buf, sizeof c->reason_buf, "%s", reason);
+    return c->reason_buf;
+}
+
 void lm_conn_close(lm_conn *c, const char *reason)
 {
     if (c->state == CS_CLOSING || c->state == CS_DEAD)
         return;
-    c->reason = reason ? reason : lm_tr(LM_M_REASON_CLOSED);
+    c->reason = keep_reason(c, reason ? reason : lm_tr(LM_M_REASON_CLOSED));
     c->state = CS_CLOSING;
     c->t_active = lm_now_ms(); /* the closing grace period starts now */
     lm_conn_mark_dirty(c);
@@ -467,7 +525,7 @@ void lm_conn_fail(lm_conn *c, const char *reason)
 {
     if (c->state == CS_DEAD)
         return;
-    c->reason = reason;
+    c->reason = keep_reason(c, reason);
     c->state = CS_DEAD;
     lm_conn_mark_dirty(c);
 }
@@ -511,4 +569,11 @@ void lm_conn_set_data(lm_conn *c, void *data)
 size_t lm_conn_queued(const lm_conn *c)
 {
     return c->out_len;
+}
+int lm_conn_tls_binding(lm_conn *c, const char *label, unsigned char own_fp[32],
+                        unsigned char *exported, size_t len)
+{
+    if (!c->tp || !c->tp->secure || lm_tls_own_fp(c->tp, own_fp) != 0)
+        return -1;
+    return lm_tls_export(c->tp, label, exported, len);
 }

@@ -19,6 +19,7 @@
 #include "transport/hello.h"
 
 #define LM_READ_CHUNK 16384
+#define LM_DGRAM_MAX  65536 /* larger than any UDP datagram (65507 bytes of payload) */
 
 typedef struct lm_loop lm_loop;
 
@@ -46,6 +47,13 @@ struct lm_conn {
     int heard;      /* the peer has sent something */
     int logged;     /* its end was logged already (a refused TLS client) */
     int broken;     /* no usable transport (a failed handshake): closing drains raw bytes */
+    /* A datagram peer: its socket is the server's shared UDP socket (never
+     * registered or closed on its behalf), its address is its identity, and
+     * its output queue keeps message boundaries: each message is stored
+     * after its 4-byte length and sent as one datagram. */
+    int datagram;
+    lm_addr addr;
+    lm_conn *hnext; /* the loop's peer table chain */
     lm_framer framer;
     lm_hello *hello; /* CS_DETECT on a TLS server: the ClientHello front end */
     /* Output queue: one contiguous buffer, consumed from out_head. While a
@@ -59,6 +67,8 @@ struct lm_conn {
     const char *reason; /* why it is closing (static text or reason_buf) */
     char reason_buf[320];
     void *svc_data;
+    const lm_service *svc; /* the server's service, or its ALPN one */
+    void *svc_state;
     char peer[LM_ADDR_MAX];
     lm_conn *prev, *next; /* all connections of the loop */
     lm_conn *dirty_next;  /* flush list */
@@ -86,6 +96,10 @@ struct lm_loop {
      * for it; an event's udata points into this array. */
     lm_watch hook_w[LM_HOOK_MAX_WATCHES];
     int hook_n;
+    /* Datagram peers of the server's UDP socket (first loop only), found by
+     * address; and the buffer datagrams are read into. */
+    lm_conn **peers;
+    unsigned char *dgram_buf;
     char err[256]; /* why the loop failed */
     char scratch[LM_READ_CHUNK];
 };
@@ -93,7 +107,9 @@ struct lm_loop {
 struct lm_server {
     lm_server_config cfg;
     void *svc_state;
-    lm_sock listener;
+    void *alpn_svc_state;
+    lm_sock listener; /* TCP, or LM_SOCK_INVALID */
+    lm_sock udp;      /* UDP, or LM_SOCK_INVALID */
     char address[LM_ADDR_MAX];
     int port;
     int nloops;
@@ -106,8 +122,8 @@ struct lm_server {
     atomic_int stopping;
 };
 
-/* The listening socket's poller tag (loop.c and accept.c). */
-extern int lm_listener_tag;
+/* The listening sockets' poller tags (loop.c, accept.c, dgram.c). */
+extern int lm_listener_tag, lm_udp_tag;
 
 /* conn.c */
 lm_conn *lm_conn_new(lm_loop *l, lm_sock s, const char *peer, int over_limit);
@@ -132,6 +148,11 @@ int lm_loop_may_log_refused(lm_loop *l);
 void lm_accept_clients(lm_loop *l);
 void lm_accept_detect(lm_conn *c);
 void lm_accept_silent_as_plain(lm_conn *c);
+
+/* dgram.c: the server's UDP socket, and its peers */
+#define LM_PEER_BUCKETS 1024
+void lm_dgram_receive(lm_loop *l);
+void lm_dgram_forget(lm_conn *c);
 
 /* loop.c */
 lm_loop *lm_loop_new(lm_server *srv, char *err, size_t errlen);

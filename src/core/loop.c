@@ -18,6 +18,7 @@
 #define CLOSE_GRACE_MS     3000
 #define DETECT_SILENCE_MS  1000 /* --allow-plain: a silent client is a plain one */
 #define EVENT_BATCH        128
+#define DGRAM_IDLE_MS      60000 /* a UDP peer with no --idle-timeout is forgotten after this */
 #define REFUSED_WINDOW_MS  10000 /* refused TLS clients: at most ... */
 #define REFUSED_PER_WINDOW 20    /* ... this many lines per window, per loop */
 
@@ -47,6 +48,8 @@ void lm_loop_free(lm_loop *l)
         lm_loop_settle(l);
     }
     lm_poller_free(l->poller);
+    free(l->peers);
+    free(l->dgram_buf);
     free(l);
 }
 
@@ -141,7 +144,11 @@ static void check_timers(lm_loop *l, uint64_t now)
                 now - c->t_start > (uint64_t)cfg->handshake_timeout_ms)
                 lm_conn_refused(c, lm_tr(LM_M_REASON_HS_TIMEOUT));
         } else if (c->state == CS_OPEN) {
-            if (cfg->idle_timeout_ms > 0 && now - c->t_active > (uint64_t)cfg->idle_timeout_ms)
+            /* A datagram peer never says goodbye: it is forgotten when idle. */
+            uint64_t idle = cfg->idle_timeout_ms > 0 ? (uint64_t)cfg->idle_timeout_ms
+                            : c->datagram            ? DGRAM_IDLE_MS
+                                                     : 0;
+            if (idle && now - c->t_active > idle)
                 why = lm_tr(LM_M_REASON_IDLE_TIMEOUT);
             else if (cfg->line_timeout_ms > 0 && c->t_partial &&
                      now - c->t_partial > (uint64_t)cfg->line_timeout_ms)
@@ -227,6 +234,8 @@ static void loop_turn(lm_loop *l, int timeout_ms)
         if (evs[i].udata == &lm_listener_tag) {
             if (!atomic_load(&srv->stopping))
                 lm_accept_clients(l);
+        } else if (evs[i].udata == &lm_udp_tag) {
+            lm_dgram_receive(l);
         } else if (hook && (hw = hook_watch_of(l, evs[i].udata)) != NULL) {
             rewatch |= hook->on_event(hook->ctx, hw->sock, evs[i].events);
         } else {
@@ -247,7 +256,8 @@ static void loop_turn(lm_loop *l, int timeout_ms)
             }
     lm_loop_settle(l);
     now = lm_now_ms();
-    if (!l->listening && !atomic_load(&srv->stopping) && now >= l->accept_paused_until) {
+    if (!l->listening && srv->listener != LM_SOCK_INVALID && !atomic_load(&srv->stopping) &&
+        now >= l->accept_paused_until) {
         if (lm_poller_add(l->poller, srv->listener, LM_EV_READ, &lm_listener_tag) == LM_OK)
             l->listening = 1;
         else /* try again after a pause, as after a failed accept */
@@ -273,6 +283,8 @@ static void loop_drain(lm_loop *l)
         l->listening = 0;
     }
     hook_unwatch(l); /* its owner stops it once the server has stopped */
+    if (l == l->srv->loops[0] && l->srv->udp != LM_SOCK_INVALID)
+        lm_poller_del(l->poller, l->srv->udp);
     for (c = l->head; c; c = c->next) {
         if (c->state == CS_OPEN)
             lm_conn_close(c, lm_tr(LM_M_REASON_SHUTTING_DOWN));
@@ -295,6 +307,13 @@ void lm_loop_run(lm_loop *l)
     lm_server *srv = l->srv;
 
     hook_rewatch(l);
+    /* The UDP socket is read by the first loop only: its peers' table
+     * belongs to one thread. */
+    if (l == srv->loops[0] && srv->udp != LM_SOCK_INVALID &&
+        lm_poller_add(l->poller, srv->udp, LM_EV_READ, &lm_udp_tag) != LM_OK) {
+        lm_format(l->err, sizeof l->err, LM_M_SRV_NO_POLLER);
+        l->failed = 1;
+    }
     while (!*srv->stop && !atomic_load(&srv->stopping) && !l->failed) {
         if (srv->reload && *srv->reload && l == srv->loops[0]) {
             char err[256];

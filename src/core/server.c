@@ -24,6 +24,7 @@ void lm_server_config_defaults(lm_server_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->host = "0.0.0.0";
     cfg->port = "5000";
+    cfg->tcp = 1;
     cfg->framing = LM_FRAMING_AUTO;
     cfg->max_line = LM_DEFAULT_MAX_LINE;
     cfg->params.reply = "Mensagem recebida";
@@ -69,18 +70,43 @@ lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen, 
         srv->cfg.threads = 1;
     srv->cfg.params.threads = srv->cfg.threads;
     srv->cfg.params.tls = srv->cfg.tls != NULL;
+    srv->cfg.params.datagram = srv->cfg.udp;
     srv->listener = LM_SOCK_INVALID;
+    srv->udp = LM_SOCK_INVALID;
     if (srv->cfg.service->init &&
         srv->cfg.service->init(&srv->cfg.params, &srv->svc_state, err, errlen) != LM_OK) {
         free(srv); /* the service refused this configuration: LM_ERR_CONFIG */
         return NULL;
     }
-    *code = LM_ERR;
-    if (lm_net_listen(srv->cfg.host, srv->cfg.port, 1024, &srv->listener, err, errlen) != LM_OK) {
-        lm_server_free(srv);
+    srv->cfg.alpn_params.threads = srv->cfg.threads;
+    srv->cfg.alpn_params.tls = 1;
+    if (srv->cfg.alpn_service && srv->cfg.alpn_service->init &&
+        srv->cfg.alpn_service->init(&srv->cfg.alpn_params, &srv->alpn_svc_state, err, errlen) !=
+            LM_OK) {
+        if (srv->cfg.service->fini)
+            srv->cfg.service->fini(srv->svc_state);
+        free(srv);
         return NULL;
     }
-    srv->port = lm_net_local_addr(srv->listener, srv->address, sizeof srv->address);
+    *code = LM_ERR;
+    if (srv->cfg.tcp) {
+        if (lm_net_listen(srv->cfg.host, srv->cfg.port, 1024, &srv->listener, err, errlen) !=
+            LM_OK) {
+            lm_server_free(srv);
+            return NULL;
+        }
+        srv->port = lm_net_local_addr(srv->listener, srv->address, sizeof srv->address);
+    }
+    if (srv->cfg.udp) {
+        /* The same port number as TCP (with port 0, the one TCP was given). */
+        char port[16];
+        snprintf(port, sizeof port, "%d", srv->cfg.tcp ? srv->port : atoi(srv->cfg.port));
+        if (lm_net_udp_bind(srv->cfg.host, port, &srv->udp, err, errlen) != LM_OK) {
+            lm_server_free(srv);
+            return NULL;
+        }
+        srv->port = lm_net_local_addr(srv->udp, srv->address, sizeof srv->address);
+    }
     srv->nloops = srv->cfg.threads;
     srv->loops = lm_xcalloc((size_t)srv->nloops, sizeof *srv->loops);
     for (i = 0; i < srv->nloops; i++) {
@@ -140,7 +166,11 @@ void lm_server_free(lm_server *srv)
     free(srv->loops);
     if (srv->listener != LM_SOCK_INVALID)
         lm_net_close(srv->listener);
+    if (srv->udp != LM_SOCK_INVALID)
+        lm_net_close(srv->udp);
     if (srv->cfg.service->fini)
         srv->cfg.service->fini(srv->svc_state);
+    if (srv->cfg.alpn_service && srv->cfg.alpn_service->fini)
+        srv->cfg.alpn_service->fini(srv->alpn_svc_state);
     free(srv);
 }

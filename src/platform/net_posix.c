@@ -110,8 +110,12 @@ static int new_socket(int family, int type, int proto)
  * Listening and accepting
  * ==================================================================== */
 
-int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out, char *err,
-                  size_t errlen)
+/* Resolve host:port and bind the first address that takes it: a listening
+ * TCP socket (SOCK_STREAM, with backlog) or a UDP one (SOCK_DGRAM). Errors
+ * say what to do about a port in use, a privileged port or a foreign
+ * address. */
+static int bind_first(const char *host, const char *port, int type, int backlog, lm_sock *out,
+                      char *err, size_t errlen)
 {
     struct addrinfo hints, *res = NULL, *ai;
     int rc, fd = -1, saved = 0;
@@ -121,7 +125,7 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
         host = "0.0.0.0";
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = type;
     hints.ai_flags = AI_PASSIVE;
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
@@ -135,13 +139,15 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
             saved = errno;
             continue;
         }
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (type == SOCK_STREAM)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (ai->ai_family == AF_INET6) {
             /* "::" serves IPv4 clients too, as people expect on a LAN. */
             int zero = 0;
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
         }
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0)
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+            (type != SOCK_STREAM || listen(fd, backlog) == 0))
             break;
         saved = errno;
         close(fd);
@@ -164,6 +170,106 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
     lm_net_set_nonblocking(SOCK(fd), 1);
     *out = SOCK(fd);
     return LM_OK;
+}
+
+int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out, char *err,
+                  size_t errlen)
+{
+    return bind_first(host, port, SOCK_STREAM, backlog, out, err, errlen);
+}
+
+/* ======================================================================
+ * Datagrams
+ * ==================================================================== */
+
+int lm_net_udp_bind(const char *host, const char *port, lm_sock *out, char *err, size_t errlen)
+{
+    return bind_first(host, port, SOCK_DGRAM, 0, out, err, errlen);
+}
+
+/* A UDP socket whose one peer is host:port (connect() on a datagram
+ * socket only sets the destination, and filters what it receives). */
+int lm_net_udp_connect(const char *host, const char *port, lm_sock *out, char *peer, size_t peerlen,
+                       char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    int rc, fd = -1, saved = ECONNREFUSED;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_strerror(rc));
+        return LM_ERR_NO_HOST;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = new_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            format_addr(ai->ai_addr, peer, peerlen);
+            break;
+        }
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        set_err(err, errlen, lm_tr(LM_M_NET_CONNECT_FAILED), saved);
+        return LM_ERR;
+    }
+    lm_net_set_nonblocking(SOCK(fd), 1);
+    *out = SOCK(fd);
+    return LM_OK;
+}
+
+long lm_net_recvfrom(lm_sock s, void *buf, size_t len, lm_addr *from, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    ssize_t n;
+    do {
+        sl = sizeof ss;
+        n = recvfrom(FD(s), buf, len, MSG_TRUNC, (struct sockaddr *)&ss, &sl);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return LM_WANT_READ;
+        /* A datagram socket reports an earlier send's ICMP error here;
+         * it concerns one peer, never the socket: try the next. */
+        if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH)
+            return LM_ERR_RESET;
+        set_err(err, errlen, lm_tr(LM_M_NET_RECV_FAILED), errno);
+        return LM_ERR;
+    }
+    from->len = sl < sizeof from->bytes ? (unsigned)sl : (unsigned)sizeof from->bytes;
+    memcpy(from->bytes, &ss, from->len);
+    return (long)n; /* with MSG_TRUNC: the datagram's whole size, even past len */
+}
+
+long lm_net_sendto(lm_sock s, const void *buf, size_t len, const lm_addr *to, char *err,
+                   size_t errlen)
+{
+    ssize_t n;
+    do
+        n = sendto(FD(s), buf, len, 0, (const struct sockaddr *)to->bytes, (socklen_t)to->len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+            return LM_WANT_WRITE;
+        set_err(err, errlen, lm_tr(LM_M_NET_SEND_FAILED), errno);
+        return LM_ERR;
+    }
+    return (long)n;
+}
+
+void lm_addr_format(const lm_addr *a, char *buf, size_t len)
+{
+    format_addr((const struct sockaddr *)a->bytes, buf, len);
 }
 
 int lm_net_accept(lm_sock ls, lm_sock *out, char *peer, size_t peerlen, char *err, size_t errlen)
@@ -344,7 +450,8 @@ static long io_result(ssize_t n, int want, char *err, size_t errlen, const char 
         return (long)n;
     if (errno == EAGAIN || errno == EWOULDBLOCK)
         return want;
-    if (errno == ECONNRESET || errno == EPIPE || errno == ETIMEDOUT || errno == ENOTCONN) {
+    if (errno == ECONNRESET || errno == EPIPE || errno == ETIMEDOUT || errno == ENOTCONN ||
+        errno == ECONNREFUSED /* a connected UDP socket: port unreachable */) {
         set_err(err, errlen, what, errno);
         return LM_ERR_RESET;
     }

@@ -138,8 +138,12 @@ static SOCKET new_socket(int family, int type, int proto)
  * Listening and accepting
  * ==================================================================== */
 
-int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out, char *err,
-                  size_t errlen)
+static int clamp_len(size_t len);
+
+/* Resolve host:port and bind the first address that takes it: a listening
+ * TCP socket (SOCK_STREAM, with backlog) or a UDP one (SOCK_DGRAM). */
+static int bind_first(const char *host, const char *port, int type, int backlog, lm_sock *out,
+                      char *err, size_t errlen)
 {
     struct addrinfo hints, *res = NULL, *ai;
     SOCKET k = INVALID_SOCKET;
@@ -150,7 +154,7 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
         host = "0.0.0.0";
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = type;
     hints.ai_flags = AI_PASSIVE;
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
@@ -169,7 +173,8 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
         setsockopt(k, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&on, sizeof on);
         if (ai->ai_family == AF_INET6)
             setsockopt(k, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&off, sizeof off);
-        if (bind(k, ai->ai_addr, (int)ai->ai_addrlen) == 0 && listen(k, backlog) == 0)
+        if (bind(k, ai->ai_addr, (int)ai->ai_addrlen) == 0 &&
+            (type != SOCK_STREAM || listen(k, backlog) == 0))
             break;
         saved = WSAGetLastError();
         closesocket(k);
@@ -188,9 +193,115 @@ int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out,
                       lm_win_text(saved, os, sizeof os));
         return LM_ERR;
     }
+    if (type == SOCK_DGRAM) {
+        /* Without this, an ICMP "port unreachable" for one peer makes the
+         * next recvfrom on the shared socket fail with WSAECONNRESET. */
+        BOOL no = FALSE;
+        DWORD got = 0;
+        WSAIoctl(k, _WSAIOW(IOC_VENDOR, 12) /* SIO_UDP_CONNRESET */, &no, sizeof no, NULL, 0, &got,
+                 NULL, NULL);
+    }
     lm_net_set_nonblocking(LS(k), 1);
     *out = LS(k);
     return LM_OK;
+}
+
+int lm_net_listen(const char *host, const char *port, int backlog, lm_sock *out, char *err,
+                  size_t errlen)
+{
+    return bind_first(host, port, SOCK_STREAM, backlog, out, err, errlen);
+}
+
+/* ======================================================================
+ * Datagrams
+ * ==================================================================== */
+
+int lm_net_udp_bind(const char *host, const char *port, lm_sock *out, char *err, size_t errlen)
+{
+    return bind_first(host, port, SOCK_DGRAM, 0, out, err, errlen);
+}
+
+int lm_net_udp_connect(const char *host, const char *port, lm_sock *out, char *peer, size_t peerlen,
+                       char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    SOCKET k = INVALID_SOCKET;
+    int rc, saved = WSAECONNREFUSED;
+    char os[160];
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        lm_format(err, errlen, LM_M_NET_RESOLVE, host, gai_text(rc, os, sizeof os));
+        return LM_ERR_NO_HOST;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        k = new_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (k == INVALID_SOCKET) {
+            saved = WSAGetLastError();
+            continue;
+        }
+        if (connect(k, ai->ai_addr, (int)ai->ai_addrlen) == 0) {
+            format_addr(ai->ai_addr, peer, peerlen);
+            break;
+        }
+        saved = WSAGetLastError();
+        closesocket(k);
+        k = INVALID_SOCKET;
+    }
+    freeaddrinfo(res);
+    if (k == INVALID_SOCKET) {
+        lm_format(err, errlen, LM_M_NET_UNREACHABLE, host, port, lm_win_text(saved, os, sizeof os));
+        return LM_ERR;
+    }
+    lm_net_set_nonblocking(LS(k), 1);
+    *out = LS(k);
+    return LM_OK;
+}
+
+long lm_net_recvfrom(lm_sock s, void *buf, size_t len, lm_addr *from, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    int n = recvfrom(SK(s), buf, clamp_len(len), 0, (struct sockaddr *)&ss, &sl);
+    if (n == SOCKET_ERROR) {
+        int e = WSAGetLastError();
+        if (e == WSAEWOULDBLOCK)
+            return LM_WANT_READ;
+        if (e == WSAEMSGSIZE) {
+            /* Cut to len; Windows does not say how long it was. */
+            n = clamp_len(len) + 1;
+        } else if (e == WSAECONNRESET || e == WSAENETRESET) {
+            return LM_ERR_RESET;
+        } else {
+            set_err(err, errlen, LM_M_WIN_RECV, e);
+            return LM_ERR;
+        }
+    }
+    from->len = (unsigned)sl < sizeof from->bytes ? (unsigned)sl : (unsigned)sizeof from->bytes;
+    memcpy(from->bytes, &ss, from->len);
+    return n;
+}
+
+long lm_net_sendto(lm_sock s, const void *buf, size_t len, const lm_addr *to, char *err,
+                   size_t errlen)
+{
+    int n = sendto(SK(s), buf, clamp_len(len), 0, (const struct sockaddr *)to->bytes, (int)to->len);
+    if (n == SOCKET_ERROR) {
+        int e = WSAGetLastError();
+        if (e == WSAEWOULDBLOCK || e == WSAENOBUFS)
+            return LM_WANT_WRITE;
+        set_err(err, errlen, LM_M_WIN_SEND, e);
+        return LM_ERR;
+    }
+    return n;
+}
+
+void lm_addr_format(const lm_addr *a, char *buf, size_t len)
+{
+    format_addr((const struct sockaddr *)a->bytes, buf, len);
 }
 
 int lm_net_accept(lm_sock ls, lm_sock *out, char *peer, size_t peerlen, char *err, size_t errlen)

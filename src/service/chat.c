@@ -751,6 +751,10 @@ static int chat_init(const lm_service_params *p, void **state, char *err, size_t
         lm_format(err, errlen, LM_M_CHAT_THREADS, p->threads);
         return LM_ERR;
     }
+    if (p->datagram) {
+        lm_format(err, errlen, LM_M_CHAT_UDP);
+        return LM_ERR;
+    }
     st = lm_xcalloc(1, sizeof *st);
     for (i = 0; i < 2; i++) {
         st->out[i].buf = lm_xmalloc(1024);

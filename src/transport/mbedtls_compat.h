@@ -1,5 +1,6 @@
 /* Every difference between mbedTLS 2.28 and 3.6 lives in this header.
- * Only the TLS backend (src/transport/tls_*.c) and lanmsg-certgen include it. */
+ * Only the TLS side (src/transport/: tls*.c, x509_write.c) and lanmsg-certgen
+ * include it; each picks its section. */
 #ifndef LANMSG_MBEDTLS_COMPAT_H
 #define LANMSG_MBEDTLS_COMPAT_H
 
@@ -238,6 +239,14 @@ static inline int lm_compat_keylog_cb(void *p, const unsigned char *ms, const un
 #define LM_COMPAT_KEYLOG_SSL(ssl, p)   ((void)(ssl), (void)(p))
 #endif
 
+/* The TLS exporter (RFC 5705, RFC 8446 7.5), for pairing's channel
+ * binding: 3.x has it (TLS 1.2 and 1.3), 2.28 does not. */
+#if LM_MBEDTLS_3 && defined(MBEDTLS_SSL_KEYING_MATERIAL_EXPORT)
+#define LM_COMPAT_HAVE_EXPORTER 1
+#else
+#define LM_COMPAT_HAVE_EXPORTER 0
+#endif
+
 /* 2.28 matches a host name against dNSName SANs and the CN only, never
  * against iPAddress SANs (its SAN list does not even keep them), so lanmsg
  * checks IP literals itself (tls_verify.c). 3.6 matches IP literals given to
@@ -264,7 +273,8 @@ static inline int lm_compat_last_alert(const mbedtls_ssl_context *ssl)
 #endif /* LM_TLS_BACKEND */
 
 /* ==== section: certificate generation ==== */
-/* Used by lanmsg-certgen only (src/app/certgen_*.c). Both versions get the
+/* Used by lanmsg-certgen (src/app/certgen/) and the library's own
+ * certificate writing (transport/x509_write.c, tls_identity.c). Both get the
  * SubjectAltName and extendedKeyUsage extensions from our own DER encoder
  * (2.28 has no setter for either), so the certificates are byte-for-byte
  * shaped the same whichever library built them. Seen only by code that
@@ -333,6 +343,32 @@ static inline int lm_cg_pk_check_pair(const mbedtls_pk_context *pub, const mbedt
     return mbedtls_pk_check_pair(pub, prv);
 #endif
 }
+
+/* A CSR's signature, to check that its sender holds the key (neither
+ * version has a function for it): private fields in 3.x, public in 2.28. */
+#include <mbedtls/x509_csr.h>
+#if LM_MBEDTLS_3
+#define LM_CG_CSR_SIG(c)    (&(c)->MBEDTLS_PRIVATE(sig))
+#define LM_CG_CSR_SIG_MD(c) ((c)->MBEDTLS_PRIVATE(sig_md))
+#else
+#define LM_CG_CSR_SIG(c)    (&(c)->sig)
+#define LM_CG_CSR_SIG_MD(c) ((c)->sig_md)
+#endif
 #endif /* LM_CERTGEN */
+
+/* ==== section: pairing ==== */
+/* Seen by src/transport/tls_pake.c (LM_PAKE). Pairing needs EC-JPAKE and,
+ * to bind its result to the TLS connection, the keying-material exporter:
+ * mbedTLS 3.x has both (3.6 exports in TLS 1.2 and 1.3); 2.28 has neither
+ * in Debian's build, so there pairing reports that it needs 3.6. */
+#if defined(LM_PAKE)
+#if LM_MBEDTLS_3 && defined(MBEDTLS_ECJPAKE_C) && defined(MBEDTLS_SSL_KEYING_MATERIAL_EXPORT)
+#include <mbedtls/ecjpake.h>
+#include <psa/crypto.h>
+#define LM_COMPAT_HAVE_PAIRING 1
+#else
+#define LM_COMPAT_HAVE_PAIRING 0
+#endif
+#endif /* LM_PAKE */
 
 #endif

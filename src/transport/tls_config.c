@@ -62,8 +62,12 @@ static void ticket_id_store(tls_conn *c, const unsigned char *ticket, size_t len
     lm_mutex_lock(cfg->lock);
     tls_ticket_id *e = &cfg->ids[cfg->next_id++ % TLS_TICKET_IDS];
     memcpy(e->digest, d, sizeof d);
-    snprintf(e->cn, sizeof e->cn, "%s", cn);
+    snprintf(e->cn, sizeof e->cn, "%.64s", cn);
     e->used = 1;
+    /* The key too (or the one a resumed session had): a revocation must
+     * reach resumed sessions (tls_trust_resumed). */
+    e->has_fp = c->has_peer_fp || c->has_ticket_fp;
+    memcpy(e->fp, c->has_peer_fp ? c->peer_fp : c->ticket_fp, sizeof e->fp);
     lm_mutex_unlock(cfg->lock);
 }
 
@@ -74,6 +78,8 @@ static void ticket_id_find(tls_conn *c, const unsigned char d[32])
     for (size_t i = 0; i < TLS_TICKET_IDS; i++) {
         if (cfg->ids[i].used && memcmp(cfg->ids[i].digest, d, 32) == 0) {
             snprintf(c->ticket_cn, sizeof c->ticket_cn, "%s", cfg->ids[i].cn);
+            c->has_ticket_fp = cfg->ids[i].has_fp;
+            memcpy(c->ticket_fp, cfg->ids[i].fp, sizeof c->ticket_fp);
             break;
         }
     }
@@ -363,6 +369,14 @@ static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
     mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 #endif
     mbedtls_ssl_conf_authmode(conf, cfg->authmode);
+#if defined(MBEDTLS_SSL_ALPN)
+    if (cfg->alpn && (ret = mbedtls_ssl_conf_alpn_protocols(conf, (const char **)cfg->alpn)) != 0) {
+        char msg[128];
+        tls_strerror(ret, msg, sizeof msg);
+        tls_set_err(err, errlen, LM_M_TLS_SETUP_FAILED, msg);
+        goto fail;
+    }
+#endif
     if (cfg->has_ca)
         mbedtls_ssl_conf_ca_chain(conf, &cfg->ca, NULL);
     if (cfg->cert_file) {
@@ -436,7 +450,8 @@ const char *lm_tls_library(void)
 #else
 #define LM_TLS_LIBRARY_NOTE ""
 #endif
-    return LM_COMPAT_HAVE_TLS13 ? MBEDTLS_VERSION_STRING_FULL LM_TLS_LIBRARY_NOTE ", TLS 1.2, TLS 1.3"
+    return LM_COMPAT_HAVE_TLS13 ? MBEDTLS_VERSION_STRING_FULL LM_TLS_LIBRARY_NOTE
+               ", TLS 1.2, TLS 1.3"
                                 : MBEDTLS_VERSION_STRING_FULL LM_TLS_LIBRARY_NOTE ", TLS 1.2";
 }
 
@@ -466,11 +481,11 @@ static int check_options(const lm_tls_options *o, char *err, size_t errlen)
         tls_set_err(err, errlen, LM_M_TLS_CERT_KEY_PAIR);
         return -1;
     }
-    if (!o->is_server && !o->insecure && !o->ca_file) {
+    if (!o->is_server && !o->insecure && !o->ca_file && !o->trust) {
         tls_set_err(err, errlen, LM_M_TLS_NO_CA);
         return -1;
     }
-    if (o->is_server && o->require_client_cert && !o->ca_file) {
+    if (o->is_server && o->require_client_cert && !o->ca_file && !o->ca_file2) {
         tls_set_err(err, errlen, LM_M_TLS_REQUIRE_NEEDS_CA);
         return -1;
     }
@@ -537,12 +552,26 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
             goto fail;
         cfg->has_ca = 1;
     }
+    /* The pairing issuer beside the certificate helper's CA: parse_file
+     * appends to the chain. */
+    if (o->ca_file2 && o->is_server) {
+        if (load_certs(&cfg->ca, o->ca_file2, lm_tr(LM_M_TLS_WHAT_CA), err, errlen) != 0)
+            goto fail;
+        cfg->has_ca = 1;
+    }
     if (o->is_server)
         cfg->authmode = o->require_client_cert ? MBEDTLS_SSL_VERIFY_REQUIRED
                         : cfg->has_ca          ? MBEDTLS_SSL_VERIFY_OPTIONAL
                                                : MBEDTLS_SSL_VERIFY_NONE;
     else
-        cfg->authmode = o->insecure ? MBEDTLS_SSL_VERIFY_NONE : MBEDTLS_SSL_VERIFY_REQUIRED;
+        /* With trust, "optional": the verify callback decides, and ends the
+         * handshake itself when it refuses (a pin needs no CA). */
+        cfg->authmode = o->insecure ? MBEDTLS_SSL_VERIFY_NONE
+                        : o->trust  ? MBEDTLS_SSL_VERIFY_OPTIONAL
+                                    : MBEDTLS_SSL_VERIFY_REQUIRED;
+    cfg->trust = o->trust;
+    cfg->port = o->port;
+    cfg->alpn = o->alpn;
 
     if (o->is_server) {
         ret = mbedtls_ssl_ticket_setup(&cfg->ticket, mbedtls_ctr_drbg_random, &cfg->drbg,

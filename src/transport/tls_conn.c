@@ -260,6 +260,8 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
         tls_conn_err(&c->t, LM_M_TLS_NOT_TLS, c->t.peer);
         return LM_ERR_NOT_TLS;
     }
+    if (in_handshake && c->trust_refused)
+        return tls_trust_error(c);
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
         return tls_verify_error(c, flags ? flags : MBEDTLS_X509_BADCERT_OTHER);
@@ -300,6 +302,11 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
     if (ret == MBEDTLS_ERR_NET_RECV_FAILED || ret == MBEDTLS_ERR_NET_SEND_FAILED) {
         lm_tp_set_error(&c->t, "%s", c->neterr[0] ? c->neterr : lm_tr(LM_M_TLS_NET_ERROR));
         return LM_ERR;
+    }
+    if (!in_handshake && ret == MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE && lm_compat_is_tls13(&c->ssl)) {
+        /* mbedTLS 3.6 takes no KeyUpdate (README: Known TLS limitations). */
+        tls_conn_err(&c->t, LM_M_TLS_POST_HS_UNSUPPORTED, c->t.peer);
+        return LM_ERR_TLS;
     }
     tls_strerror(ret, msg, sizeof msg);
     if (!in_handshake && !c->cfg->is_server && !c->app_data_seen && lm_compat_is_tls13(&c->ssl) &&
@@ -378,8 +385,9 @@ static void save_ticket(tls_conn *c)
 }
 
 /* Fill the transport's description, verification and resumption state,
- * and the counters, once the handshake is over. */
-static void after_handshake(tls_conn *c)
+ * and the counters, once the handshake is over. LM_OK, or LM_ERR_VERIFY
+ * when trust refuses the key a resumed session was made with. */
+static int after_handshake(tls_conn *c)
 {
     lm_tls_config *cfg = c->cfg;
     char suite[64];
@@ -387,6 +395,9 @@ static void after_handshake(tls_conn *c)
     const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&c->ssl);
     int tls13 = lm_compat_is_tls13(&c->ssl);
 
+    if (cfg->trust && cfg->is_server && c->srv_resumed && !c->cert_seen &&
+        tls_trust_resumed(c, peer) != LM_OK)
+        return LM_ERR_VERIFY;
     c->handshake_done = 1;
     c->t.secure = 1;
     suite_name(mbedtls_ssl_get_ciphersuite(&c->ssl), suite, sizeof suite);
@@ -395,13 +406,17 @@ static void after_handshake(tls_conn *c)
     c->t.verified = cfg->authmode != MBEDTLS_SSL_VERIFY_NONE && peer &&
                     mbedtls_ssl_get_verify_result(&c->ssl) == 0;
     c->t.peer_cn[0] = '\0';
-    if (cfg->is_server && c->t.verified)
+    if (cfg->is_server && c->t.verified && c->trust_done && c->trust.name[0])
+        snprintf(c->t.peer_cn, sizeof c->t.peer_cn, "%.64s", c->trust.name); /* enrolled */
+    else if (cfg->is_server && c->t.verified)
         tls_cert_cn(peer, c->t.peer_cn, sizeof c->t.peer_cn);
     if (cfg->is_server && !peer && c->srv_resumed && c->ticket_cn[0]) {
         /* A resumed TLS 1.3 session: the identity its ticket was issued to. */
         c->t.verified = 1;
         snprintf(c->t.peer_cn, sizeof c->t.peer_cn, "%s", c->ticket_cn);
     }
+    if (cfg->trust && !cfg->is_server)
+        tls_trust_client_after(c);
 
     if (cfg->is_server) {
         c->t.resumed = c->srv_resumed;
@@ -422,6 +437,7 @@ static void after_handshake(tls_conn *c)
     atomic_fetch_add(&cfg->handshakes, 1);
     if (c->t.resumed)
         atomic_fetch_add(&cfg->resumed, 1);
+    return LM_OK;
 }
 
 /* ==== transport operations ==== */
@@ -440,8 +456,7 @@ static int tls_handshake(lm_transport *t)
     tls_current = NULL;
     if (ret != 0)
         return map_error(c, ret, 1);
-    after_handshake(c);
-    return LM_OK;
+    return after_handshake(c);
 }
 
 /* EOF from the peer: clean between records, a cut inside one. */
@@ -585,6 +600,8 @@ lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const 
     if (!cfg->is_server) {
         if (cfg->authmode != MBEDTLS_SSL_VERIFY_NONE && !c->host[0])
             c->no_host = 1;
+        if (cfg->trust && c->host[0])
+            tls_trust_hostport(c);
         if (c->host[0]) {
             c->ip_len = tls_parse_ip(c->host, c->ip);
             /* An IP is never sent as SNI; on 2.28 it is matched by tls_verify_cb

@@ -33,6 +33,7 @@
 #include "lanmsg/tls.h"
 #include "platform/os.h"
 #include "transport/mbedtls_compat.h"
+#include "trust/trust.h"
 #include "util/mem.h"
 #include "util/text.h"
 
@@ -50,6 +51,8 @@ typedef struct tls_ticket_id {
     unsigned char digest[32];
     int used;
     char cn[65];
+    unsigned char fp[32]; /* the client key's fingerprint, for revocation */
+    int has_fp;
 } tls_ticket_id;
 
 typedef struct tls_inner {
@@ -84,6 +87,12 @@ struct lm_tls_config {
     /* Server: identities of the clients recent tickets were issued to. */
     tls_ticket_id ids[TLS_TICKET_IDS];
     unsigned next_id;
+    /* Trust (tls_trust.c): asked from the verify callback when set. */
+    lm_trust *trust;
+    int port;
+    const char *const *alpn;
+    lm_trust_result last_trust; /* client: the answer for the saved session */
+    int has_last_trust;
 };
 
 typedef struct tls_conn {
@@ -113,6 +122,15 @@ typedef struct tls_conn {
     unsigned char *prefix; /* server: bytes read before us, served before the socket */
     size_t prefix_len, prefix_off;
     char neterr[160];
+    /* Trust (tls_trust.c): the keys the verify callback saw, and the answer. */
+    char hostport[LM_KNOWN_KEY_MAX]; /* client: the server as known_servers names it */
+    unsigned char peer_fp[32], issuer_fp[32];
+    int has_peer_fp, has_issuer_fp;
+    unsigned char ticket_fp[32]; /* server: the key a resumed ticket was issued to */
+    int has_ticket_fp;
+    lm_trust_result trust;
+    int trust_done, trust_refused;
+    uint32_t trust_flags; /* the chain's flags when trust refused */
 } tls_conn;
 
 /* The connection whose handshake this thread is driving, so the ticket and
@@ -139,6 +157,20 @@ int tls_verify_error(tls_conn *c, uint32_t flags);
 const char *tls_verified_client_cn(tls_conn *c);
 /* Address bytes of an IP literal host ("[::1]" accepted); 0 if not one. */
 size_t tls_parse_ip(const char *host, unsigned char out[16]);
+
+/* ---- tls_trust.c ---- */
+/* SHA-256 of a certificate's SubjectPublicKeyInfo; 0, or -1 (NULL crt). */
+int tls_spki_fp(const mbedtls_x509_crt *crt, unsigned char out[32]);
+/* Client: c->hostport from c->host and the configured port. */
+void tls_trust_hostport(tls_conn *c);
+/* From the verify callback at depth 0: 0, or a fatal error when refused. */
+int tls_trust_verify(tls_conn *c, uint32_t *flags);
+/* For map_error after a refusal: the line in c->t.err; LM_ERR_VERIFY. */
+int tls_trust_error(tls_conn *c);
+/* Server, resumed session: LM_OK, or LM_ERR_VERIFY (alert sent). */
+int tls_trust_resumed(tls_conn *c, const mbedtls_x509_crt *peer);
+/* Client, after the handshake: keep or inherit the answer. */
+void tls_trust_client_after(tls_conn *c);
 
 /* ---- tls_conn.c ---- */
 /* Fill a connection's last error with a catalog message. */

@@ -198,15 +198,21 @@ int tls_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     tls_conn *c = ctx;
     c->cert_seen = 1;
+    /* The chain comes top down: depth 1 is the key that signed the leaf. */
+    if (depth == 1)
+        c->has_issuer_fp = tls_spki_fp(crt, c->issuer_fp) == 0;
     if (depth != 0)
         return 0;
     tls_cert_names(crt, c->names, sizeof c->names);
     tls_cert_cn(crt, c->leaf_cn, sizeof c->leaf_cn);
+    c->has_peer_fp = tls_spki_fp(crt, c->peer_fp) == 0;
     if (c->ip_check) {
         struct ip_match m = {c->ip, c->ip_len, 0};
         if (tls_walk_san(crt, san_ip_cb, &m) != 0 || !m.found)
             *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
     }
+    if (c->cfg->trust)
+        return tls_trust_verify(c, flags);
     return 0;
 }
 
@@ -216,6 +222,8 @@ const char *tls_verified_client_cn(tls_conn *c)
 {
     if (c->ticket_cn[0])
         return c->ticket_cn;
+    if (c->trust_done && c->trust.verdict == LM_TRUST_VERIFIED && c->trust.name[0])
+        return c->trust.name; /* an enrolled client: the enrolled name */
     if (c->cert_seen && c->leaf_cn[0] && c->cfg->authmode != MBEDTLS_SSL_VERIFY_NONE &&
         mbedtls_ssl_get_verify_result(&c->ssl) == 0)
         return c->leaf_cn;

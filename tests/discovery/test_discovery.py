@@ -473,25 +473,16 @@ def test_avahi():
 
 
 def start_server(*args):
-    """The real lanmsg-server; returns (process, port) once it listens."""
+    """The real lanmsg-server, its lines collected by a reader thread (a
+    select() on a buffered text pipe can miss a line already read ahead);
+    returns (process lines, port) once it listens."""
+    from harness import Lines
     binary = os.path.join(os.environ["LANMSG_BIN"], "lanmsg-server")
-    p = subprocess.Popen([binary, "--port", "0", "--no-log-time"] + list(args),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=dict(os.environ, LANMSG_DISCOVERY="builtin", LANG="C"))
-    CHILDREN.append(p)
-    sel = selectors.DefaultSelector()
-    sel.register(p.stdout, selectors.EVENT_READ)
-    end = time.monotonic() + 10
-    port, lines = None, []
-    while time.monotonic() < end and port is None:
-        if sel.select(timeout=0.5):
-            line = p.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "listening on" in line:
-                port = int(line.split("listening on ")[1].split(" ")[0].rsplit(":", 1)[1])
-    return p, port, lines, sel
+    p = Lines([binary, "--port", "0", "--no-log-time"] + list(args),
+              env=dict(os.environ, LANMSG_DISCOVERY="builtin", LANG="C"))
+    CHILDREN.append(p.proc)
+    m = p.wait_for(r"listening on \S*:(\d+) ", timeout=10)
+    return p, int(m.group(1)) if m else None
 
 
 def client(*args):
@@ -502,14 +493,10 @@ def client(*args):
 
 def test_programs():
     setup_lo()
-    srv, port, lines, sel = start_server("--host", "0.0.0.0", "--name", "test office")
+    srv, port = start_server("--host", "0.0.0.0", "--name", "test office")
     check(port is not None, "lanmsg-server starts listening on 0.0.0.0")
-    end = time.monotonic() + 5
-    while time.monotonic() < end and not any("announcing" in l for l in lines):
-        if sel.select(timeout=0.5):
-            lines.append(srv.stdout.readline())
-    check(any('announcing "test office" on the LAN (_lanmsg._tcp' in l for l in lines),
-          "the server says it announces itself, and as what: %r" % lines)
+    check(srv.wait_for(r'announcing "test office" on the LAN \(_lanmsg\._tcp', timeout=10)
+          is not None, "the server says it announces itself, and as what: %r" % srv.output())
     info = zc_info("test office")
     check(info is not None and info.port == port,
           "python3-zeroconf sees the server's instance with its port")
@@ -525,16 +512,16 @@ def test_programs():
     r = client("--host", "nobody-here")
     check(r.returncode == 1 and "announces it on the LAN" in r.stderr
           and r.stderr.count("\n") == 1, "an unknown name: one line, exit 1: %r" % r.stderr)
-    srv.terminate()
-    srv.wait(10)
+    srv.proc.terminate()
+    srv.proc.wait(10)
     check(zc_info("test office", 1500) is None, "after SIGTERM the server is gone (goodbye)")
     # Not announced: --no-announce, and a server bound to loopback only.
     for args, what in ((["--host", "0.0.0.0", "--name", "quiet", "--no-announce"], "--no-announce"),
                        (["--host", "127.0.0.1", "--name", "quiet"], "bound to 127.0.0.1")):
-        srv, port, lines, sel = start_server(*args)
-        check(zc_info("quiet", 2500) is None, "not announced: %s" % what)
-        srv.terminate()
-        srv.wait(10)
+        srv, port = start_server(*args)
+        check(port is not None and zc_info("quiet", 2500) is None, "not announced: %s" % what)
+        srv.proc.terminate()
+        srv.proc.wait(10)
 
 
 def main():

@@ -6,6 +6,7 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 import sys
 import tempfile
 
@@ -85,6 +86,29 @@ try:
         r = client("--port", s.port, *certs.client_args())
         check(r.returncode != 0, "mutual TLS 1.3: a client without a certificate is refused",
               r.stdout + r.stderr)
+
+    # A known limitation of mbedTLS 3.6 (README: Known TLS limitations): no
+    # TLS 1.3 KeyUpdate. The peer that sends one is closed with a line that
+    # says so, and everyone else is still served.
+    with Server(*certs.server_args(), "--service", "echo") as s:
+        p = subprocess.Popen(["openssl", "s_client", "-connect", "127.0.0.1:%d" % s.port,
+                              "-CAfile", certs.path("ca.crt"), "-tls1_3"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        try:
+            p.stdin.write(b"before\n")
+            p.stdin.flush()
+            time.sleep(0.5)
+            p.stdin.write(b"k\n")  # s_client's command: send a KeyUpdate
+            p.stdin.flush()
+            time.sleep(0.5)
+        finally:
+            p.kill()
+            p.wait()
+        check(s.wait_for(r"most likely a KeyUpdate: connection closed", 5) is not None,
+              "a TLS 1.3 KeyUpdate: the server closes that peer with a clear line", s.output())
+        r = client("--port", s.port, *certs.client_args(), "-m", "after")
+        check(r.returncode == 0, "and serves the next client", r.stderr)
 finally:
     certs.cleanup()
     shutil.rmtree(tmp, ignore_errors=True)

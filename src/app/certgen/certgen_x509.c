@@ -13,21 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/asn1write.h>
 #include <mbedtls/ecp.h>
-#include <mbedtls/oid.h>
 #include <mbedtls/rsa.h>
 
 #define LM_CERTGEN 1
 #include "transport/mbedtls_compat.h"
+#include "transport/x509_write.h"
 #include "lanmsg/net.h"
 
-#define CG_PEM_MAX    16384
-#define CG_EXT_MAX    4096
-#define CG_SERIAL_LEN 16 /* 128 random bits, top bit cleared so it stays positive */
-#define CG_CA_YEARS   10
-#define CG_RSA_BITS   3072
-#define CG_BACKDATE   3600 /* start validity an hour early: LAN clocks drift */
+#define CG_PEM_MAX  16384
+#define CG_CA_YEARS 10
+#define CG_RSA_BITS 3072
+#define CG_BACKDATE 3600 /* start validity an hour early: LAN clocks drift */
 
 void cg_errf(struct cg_ctx *cg, lm_msg_id id, ...)
 {
@@ -189,56 +186,6 @@ int cg_file_exists(const char *dir, const char *name)
     char path[CG_MAX_PATH];
     cg_path(path, sizeof(path), dir, name);
     return lm_path_exists(path);
-}
-
-/* ---- DER for the extensions 2.28 cannot write ---- */
-
-/* SubjectAltName: SEQUENCE OF GeneralName, with dNSName as [2] IA5String
- * and iPAddress as [7] OCTET STRING (RFC 5280 4.2.1.6). asn1write fills the
- * buffer from its end, so entries go in last first. Returns the DER length
- * (ending at buf + size) or a negative mbedTLS code. */
-static int der_san(unsigned char *buf, size_t size, const struct cg_san *sans, size_t n)
-{
-    unsigned char *p = buf + size;
-    size_t len = 0;
-    int ret;
-
-    for (size_t i = n; i-- > 0;) {
-        const struct cg_san *s = &sans[i];
-        size_t one = 0;
-        if (s->is_ip)
-            MBEDTLS_ASN1_CHK_ADD(one, mbedtls_asn1_write_raw_buffer(&p, buf, s->ip, s->ip_len));
-        else
-            MBEDTLS_ASN1_CHK_ADD(one, mbedtls_asn1_write_raw_buffer(&p, buf,
-                                                                    (const unsigned char *)s->text,
-                                                                    strlen(s->text)));
-        MBEDTLS_ASN1_CHK_ADD(one, mbedtls_asn1_write_len(&p, buf, one));
-        MBEDTLS_ASN1_CHK_ADD(one,
-                             mbedtls_asn1_write_tag(&p, buf,
-                                                    MBEDTLS_ASN1_CONTEXT_SPECIFIC |
-                                                        (s->is_ip ? MBEDTLS_X509_SAN_IP_ADDRESS
-                                                                  : MBEDTLS_X509_SAN_DNS_NAME)));
-        len += one;
-    }
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, len));
-    MBEDTLS_ASN1_CHK_ADD(
-        len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    return (int)len;
-}
-
-/* extendedKeyUsage: SEQUENCE OF one KeyPurposeId. One purpose per leaf on
- * purpose: a client certificate must not be usable as a server's. */
-static int der_eku(unsigned char *buf, size_t size, const char *oid, size_t oid_len)
-{
-    unsigned char *p = buf + size;
-    size_t len = 0;
-    int ret;
-
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_oid(&p, buf, oid, oid_len));
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, len));
-    MBEDTLS_ASN1_CHK_ADD(
-        len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    return (int)len;
 }
 
 /* Read the SANs back out of a parsed certificate, for --list and so that a
@@ -405,123 +352,44 @@ static int gen_key(struct cg_ctx *cg, mbedtls_pk_context *pk)
     return ret == 0 ? 0 : -1;
 }
 
-/* x509_dn_gets separates attributes with ", " but string_to_names (2.28)
- * does not skip the space, so drop a space after each unescaped comma. */
-static void dn_compact(char *dn)
-{
-    char *w = dn;
-    for (const char *r = dn; *r; r++) {
-        if (*r == '\\' && r[1]) {
-            *w++ = *r++;
-            *w++ = *r;
-            continue;
-        }
-        *w++ = *r;
-        if (*r == ',' && r[1] == ' ')
-            r++;
-    }
-    *w = '\0';
-}
-
-/* Build, sign and PEM-encode one certificate for `subject_key`. A NULL
- * issuer means self-signed (the CA). */
+/* Build, sign and PEM-encode one certificate for `subject_key`, with the
+ * encoder lanmsg's own identity shares (transport/x509_write.c). A CA role
+ * means self-signed. */
 static int write_crt(struct cg_ctx *cg, mbedtls_pk_context *subject_key, const char *subject,
                      const struct cg_leaf *leaf, unsigned char *pem, size_t pem_len)
 {
-    mbedtls_x509write_cert crt;
-    unsigned char serial[CG_SERIAL_LEN];
-    unsigned char ext[CG_EXT_MAX];
+    static const lm_x509_role roles[] = {[CG_ROLE_CA] = LM_X509_CA,
+                                         [CG_ROLE_SERVER] = LM_X509_SERVER,
+                                         [CG_ROLE_CLIENT] = LM_X509_CLIENT};
+    lm_x509_san sans[CG_MAX_SANS];
+    unsigned char serial[LM_X509_SERIAL_LEN];
     char issuer[512];
-    int ret, len;
+    const char *step = "issuer";
     int is_ca = leaf->role == CG_ROLE_CA;
-    const char *step = "x509write";
+    int ret;
 
-    mbedtls_x509write_crt_init(&crt);
-    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(&crt, subject_key);
-    mbedtls_x509write_crt_set_issuer_key(&crt, is_ca ? subject_key : &cg->ca_key);
-
-    if (is_ca) {
-        snprintf(issuer, sizeof(issuer), "%s", subject);
-    } else {
-        if (mbedtls_x509_dn_gets(issuer, sizeof(issuer), &cg->ca_crt.subject) < 0) {
-            ret = -1;
-            goto out;
-        }
-        dn_compact(issuer);
+    if (!is_ca && lm_x509_subject_text(&cg->ca_crt, issuer, sizeof(issuer)) != 0) {
+        mbed_fail(cg, step, -1);
+        return -1;
     }
-    /* 16 random bytes, top bit cleared (DER integers are signed) and the
-     * first byte non-zero (DER integers are minimal). */
-    mbedtls_ctr_drbg_random(&cg->drbg, serial, sizeof(serial));
-    serial[0] &= 0x7f;
-    if (serial[0] == 0)
-        serial[0] = 0x01;
-
-    step = "serial";
-    if ((ret = lm_cg_set_serial(&crt, serial, sizeof(serial))) != 0)
-        goto out;
-    step = "validity";
-    if ((ret = mbedtls_x509write_crt_set_validity(&crt, leaf->not_before, leaf->not_after)) != 0)
-        goto out;
-    step = "subject";
-    if ((ret = mbedtls_x509write_crt_set_subject_name(&crt, subject)) != 0)
-        goto out;
-    step = "issuer";
-    if ((ret = mbedtls_x509write_crt_set_issuer_name(&crt, issuer)) != 0)
-        goto out;
-    step = "basicConstraints";
-    if ((ret = mbedtls_x509write_crt_set_basic_constraints(&crt, is_ca, is_ca ? 0 : -1)) != 0)
-        goto out;
-    step = "subjectKeyIdentifier";
-    if ((ret = mbedtls_x509write_crt_set_subject_key_identifier(&crt)) != 0)
-        goto out;
-    step = "authorityKeyIdentifier";
-    if ((ret = mbedtls_x509write_crt_set_authority_key_identifier(&crt)) != 0)
-        goto out;
-
-    unsigned int ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
-    if (is_ca)
-        ku = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN;
-    else if (leaf->role == CG_ROLE_SERVER && mbedtls_pk_get_type(subject_key) == MBEDTLS_PK_RSA)
-        ku |= MBEDTLS_X509_KU_KEY_ENCIPHERMENT; /* RSA key exchange, for old clients */
-    step = "keyUsage";
-    if ((ret = mbedtls_x509write_crt_set_key_usage(&crt, (unsigned char)ku)) != 0)
-        goto out;
-
-    if (!is_ca) {
-        int server = leaf->role == CG_ROLE_SERVER;
-        const char *oid = server ? MBEDTLS_OID_SERVER_AUTH : MBEDTLS_OID_CLIENT_AUTH;
-        size_t oid_len = server ? MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)
-                                : MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH);
-        step = "extendedKeyUsage";
-        if ((len = der_eku(ext, sizeof(ext), oid, oid_len)) < 0) {
-            ret = len;
-            goto out;
-        }
-        ret = mbedtls_x509write_crt_set_extension(&crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
-                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
-                                                  0, ext + sizeof(ext) - len, (size_t)len);
-        if (ret != 0)
-            goto out;
+    for (size_t i = 0; i < leaf->nsans && i < CG_MAX_SANS; i++) {
+        sans[i].is_ip = leaf->sans[i].is_ip;
+        sans[i].ip_len = leaf->sans[i].ip_len;
+        memcpy(sans[i].ip, leaf->sans[i].ip, sizeof(sans[i].ip));
+        snprintf(sans[i].text, sizeof(sans[i].text), "%s", leaf->sans[i].text);
     }
-    if (leaf->nsans > 0) {
-        step = "subjectAltName";
-        if ((len = der_san(ext, sizeof(ext), leaf->sans, leaf->nsans)) < 0) {
-            ret = len;
-            goto out;
-        }
-        /* Not critical: the subject is not empty (RFC 5280 4.2.1.6). */
-        ret = mbedtls_x509write_crt_set_extension(&crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
-                                                  ext + sizeof(ext) - len, (size_t)len);
-        if (ret != 0)
-            goto out;
-    }
-    step = "sign";
-    ret = mbedtls_x509write_crt_pem(&crt, pem, pem_len, mbedtls_ctr_drbg_random, &cg->drbg);
-out:
-    mbedtls_x509write_crt_free(&crt);
+    lm_x509_serial(mbedtls_ctr_drbg_random, &cg->drbg, serial);
+    lm_x509_spec spec = {.role = roles[leaf->role],
+                         .subject = subject,
+                         .issuer = is_ca ? NULL : issuer,
+                         .sans = sans,
+                         .nsans = leaf->nsans < CG_MAX_SANS ? leaf->nsans : CG_MAX_SANS,
+                         .not_before = leaf->not_before,
+                         .not_after = leaf->not_after,
+                         .serial = serial,
+                         .serial_len = sizeof(serial)};
+    ret = lm_x509_write_crt(&spec, subject_key, is_ca ? subject_key : &cg->ca_key,
+                            mbedtls_ctr_drbg_random, &cg->drbg, pem, pem_len, &step);
     if (ret != 0)
         mbed_fail(cg, step, ret);
     return ret == 0 ? 0 : -1;

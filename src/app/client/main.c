@@ -15,6 +15,7 @@
 #include "platform/os.h"
 #include "util/mem.h"
 #include "util/text.h"
+#include "files.h"
 #include "keypass.h"
 #include "options.h"
 
@@ -22,6 +23,8 @@
 
 /* --discover: list the servers announced on the LAN, and exit. */
 static int discover;
+/* --forget HOST[:PORT], --pair CODE (with --name): actions of their own. */
+static const char *forget, *pair_code, *pair_name;
 
 /* --chat and --nick: the interactive chat client (chat_client.c). */
 static int chat_mode;
@@ -41,10 +44,13 @@ static void tls_only(const char *flag)
  * Options
  * ==================================================================== */
 
-static int parse(lm_client_opts *o, int argc, char **argv)
+static int parse(lm_client_opts *o, const lm_config_args *cfg)
 {
     lm_args a;
+    int argc = cfg->argc;
+    char **argv = cfg->argv;
     lm_args_init(&a, argc, argv, "lanmsg-client");
+    a.origin = cfg->origin;
     for (; a.i < argc && !a.err[0]; a.i++) {
         const char *v;
         if (lm_arg_flag(&a, "-h|--help")) {
@@ -110,6 +116,26 @@ static int parse(lm_client_opts *o, int argc, char **argv)
             long n;
             if (lm_arg_int(&a, "--repeat", v, 1, 1000000, &n) == 0)
                 o->repeat = (int)n;
+        } else if (lm_arg_flag(&a, "--udp")) {
+            o->udp = 1;
+        } else if (lm_arg_value(&a, "--retries", &v)) {
+            long n;
+            if (lm_arg_int(&a, "--retries", v, 0, 100, &n) == 0)
+                o->retries = (int)n;
+        } else if (lm_arg_value(&a, "--pin", &v)) {
+            o->pin = v;
+            tls_only("--pin");
+        } else if (lm_arg_flag(&a, "--trust-on-first-use")) {
+            o->tofu = 1;
+            tls_only("--trust-on-first-use");
+        } else if (lm_arg_value(&a, "--forget", &v)) {
+            forget = v;
+        } else if (lm_arg_value(&a, "--pair", &v)) {
+            pair_code = v;
+        } else if (lm_arg_value(&a, "--name", &v)) {
+            pair_name = v;
+        } else if (lm_arg_value(&a, "--state-dir", &v)) {
+            o->state_opt = v;
         } else if (lm_arg_flag(&a, "--discover")) {
             discover = 1;
         } else if (lm_arg_flag(&a, "--chat")) {
@@ -128,10 +154,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PASSTHROUGH, a.err);
+        lm_args_report(&a);
         return LM_EXIT_USAGE;
     }
-    if (tls_flag && !o->use_tls) {
+    if (tls_flag && !o->use_tls && !pair_code) {
         lm_warn(LM_M_OPT_NEEDS_TLS, tls_flag, tls_flag);
         return LM_EXIT_USAGE;
     }
@@ -247,6 +273,25 @@ static int exchange(lm_client *cl, lm_framer *f, const char *msg, size_t len, in
     return read_reply(cl, f, refused);
 }
 
+/* The message from -m or the words after the options; NULL when stdin
+ * lines are the messages (scripted use); the tutorial's otherwise. */
+static const char *message_of(const lm_client_opts *o, char *joined, size_t cap)
+{
+    size_t used = 0;
+    if (o->message)
+        return o->message;
+    if (!o->nwords)
+        return lm_stdin_is_tty() ? DEFAULT_MESSAGE : NULL;
+    joined[0] = '\0';
+    for (int i = 0; i < o->nwords; i++) {
+        int w = snprintf(joined + used, cap - used, "%s%s", i ? " " : "", o->words[i]);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+    return joined;
+}
+
 /* Send the message given on the command line, or each line of a non-tty
  * stdin, and print each reply. */
 static int run_messages(lm_client *cl)
@@ -295,21 +340,10 @@ static int run_messages(lm_client *cl)
     }
     {
         char joined[LM_DEFAULT_MAX_LINE];
-        const char *msg = o->message ? o->message : DEFAULT_MESSAGE;
-        if (!o->message && o->nwords) {
-            size_t used = 0;
-            int i;
-            joined[0] = '\0';
-            for (i = 0; i < o->nwords; i++) {
-                int w = snprintf(joined + used, sizeof joined - used, "%s%s", i ? " " : "",
-                                 o->words[i]);
-                if (w < 0 || (size_t)w >= sizeof joined - used)
-                    break;
-                used += (size_t)w;
-            }
-            msg = joined;
-        }
+        const char *msg = message_of(o, joined, sizeof joined);
         int refused;
+        if (!msg)
+            msg = DEFAULT_MESSAGE;
         rc = exchange(cl, &f, msg, strlen(msg), &refused);
     }
     lm_framer_free(&f);
@@ -320,7 +354,8 @@ int main(int argc, char **argv)
 {
     lm_client_opts o;
     lm_client cl, cl0;
-    char err[256];
+    static lm_config_args args; /* lives as long as the program: the options point into it */
+    char err[768];
     int rc, i;
 
     memset(&o, 0, sizeof o);
@@ -328,15 +363,22 @@ int main(int argc, char **argv)
     o.host = "127.0.0.1";
     o.port = "5000";
     o.max_line = LM_DEFAULT_MAX_LINE;
+    o.retries = 2;
     o.framing = LM_FRAMING_LINE;
     o.timeout_ms = 10000;
     o.repeat = 1;
     lm_log_set_program("lanmsg-client");
     lm_lang_init(NULL);
-    rc = parse(&o, argc, argv);
+    if (lm_config_load("lanmsg-client", argc, argv, &args, err, sizeof err) != 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_USAGE;
+    }
+    rc = parse(&o, &args);
     if (rc >= 0)
         return rc;
     lm_log_set_level(o.verbose);
+    if (forget)
+        return lm_client_forget(forget);
     if (o.framing == LM_FRAMING_AUTO)
         o.framing = LM_FRAMING_LINE;
     if (o.use_tls) {
@@ -355,6 +397,19 @@ int main(int argc, char **argv)
     }
     if (discover) {
         rc = list_servers();
+        lm_net_cleanup();
+        return rc;
+    }
+    if (pair_code) {
+        rc = lm_client_pair(&o, pair_code, pair_name);
+        lm_net_cleanup();
+        return rc;
+    }
+    if (o.udp) {
+        char joined[LM_DEFAULT_MAX_LINE];
+        const char *msg = message_of(&o, joined, sizeof joined);
+        lm_signals_install(NULL, NULL);
+        rc = lm_udp_client_run(&o, msg);
         lm_net_cleanup();
         return rc;
     }
