@@ -75,12 +75,72 @@ def test_quick(tmp):
         check(wire["tls12"] > wire["plain"], "TLS adds record overhead on the wire")
     base = data.get("baselines", [])
     bkeys = {b["key"] for b in base}
-    for k in ("plain_round_trips", "tls_bulk", "full_handshake_x25519", "handshake_scaling",
-              "resumed_vs_full", "memory_plain", "memory_tls"):
+    want = ["plain_round_trips", "memory_plain"]
+    for c in ("tls12", "tls13"):
+        if c not in cols:
+            continue
+        want += [k + "_" + c for k in (
+            "full_handshake_cpu_x25519", "full_handshake_cpu_p256", "resumed_handshake_cpu",
+            "public_key_share", "handshake_scaling", "handshake_scaling_ceiling",
+            "tls_oneway_server_cpu", "tls_echo_server_cpu", "resumed_vs_full", "memory_tls")]
+        if shutil.which("openssl"):
+            want += ["vs_openssl_full_" + c, "vs_openssl_resumed_" + c]
+    for k in want:
         check(k in bkeys, "baseline " + k + " is reported")
     badb = ["%s: %r" % (b["key"], b) for b in base
             if not (positive(b["baseline"]) and positive(b["measured"]) and positive(b["ratio"]))]
     check(not badb, "every baseline has positive figures and a ratio", "\n".join(badb))
+    badr = ["%s: %r" % (b["key"], b) for b in base if b.get("ratio_min") is not None
+            and not (b["ratio_min"] <= b["ratio"] <= b["ratio_max"])]
+    check(not badr, "a baseline's ratio lies within its rounds' range", "\n".join(badr))
+    badc = ["%s: %r" % (b["key"], b.get("column")) for b in base
+            if b.get("column") not in cols]
+    check(not badc, "every baseline names its column", "\n".join(badc))
+    # Units agree: a ratio of costs in the same unit is measured / baseline
+    # (lower is better) or baseline / measured (efficiency, rates).
+    for b in base:
+        if b["key"].startswith(("full_handshake_cpu", "resumed_handshake_cpu")):
+            lo, hi = b.get("ratio_min") or b["ratio"], b.get("ratio_max") or b["ratio"]
+            r = b["measured"] / b["baseline"]
+            check(lo * 0.5 <= r <= hi * 2, b["key"] + ": ratio agrees with ms / ms", str(b))
+        if b["key"].startswith("tls_oneway_server_cpu"):
+            check(abs(b["baseline"] / b["measured"] - b["ratio"]) < 1e-3 * b["ratio"] + 1e-6,
+                  b["key"] + ": efficiency = raw ms/MB / lanmsg ms/MB", str(b))
+    one = {r["key"]: r for r in rows}
+    for c in cols:
+        if c == "plain":
+            continue
+        ow, cpu = one.get("oneway_16k_mb"), one.get("cpu_server_ms_per_mb_oneway")
+        if ow and cpu and positive(ow.get(c)) and positive(cpu.get(c)):
+            busy = ow[c] * cpu[c] / 1000  # MB/s x ms/MB = server seconds per second
+            check(busy <= 1.3, "one way, %s: the server's one thread is busy %.2f s per s "
+                  "(MB/s and ms/MB agree)" % (c, busy))
+    hs = data.get("handshakes", [])
+    hcols = data.get("handshake_columns", [])
+    check("lanmsg_tls12" in hcols, "the handshake table has a lanmsg TLS 1.2 column", str(hcols))
+    if shutil.which("openssl"):
+        check("s_server_tls12" in hcols, "openssl s_server is a peer column", str(hcols))
+    badh = []
+    for row in hs:
+        for c in hcols:
+            v = row.get(c)
+            # s_server is measured with one client and one process only.
+            if c.startswith("s_server") and v is None:
+                continue
+            if not positive(v):
+                badh.append("%s/%s=%r" % (row["key"], c, v))
+    check(len(hs) >= 10 and not badh, "every handshake figure is present and positive",
+          "\n".join(badh))
+    hk = {r["key"]: r for r in hs}
+    for c in hcols:
+        for th, n in ((1, "1client_1thread"), (1, "2clients_1thread"), (2, "1client_2threads"),
+                      (2, "2clients_2threads")):
+            rate, ms = hk.get("hs_full_" + n, {}).get(c), hk.get(
+                "cpu_server_ms_full_" + n, {}).get(c)
+            if positive(rate) and positive(ms):
+                busy = rate * ms / 1000  # hs/s x ms/hs = server CPU seconds per second
+                check(busy <= (os.cpu_count() or 2) * 1.3,
+                      "%s, %s: server busy %.2f CPU s per s (hs/s and ms agree)" % (c, n, busy))
     check(data.get("cipher") in ("aes128", "chacha20"), "the chosen AEAD is named",
           str(data.get("cipher")))
     try:
@@ -88,6 +148,10 @@ def test_quick(tmp):
             lines = list(csv.reader(f))
         check(sum(1 for l in lines if l and l[0] == "measure") == len(rows),
               "the CSV has one line per measure")
+        check(sum(1 for l in lines if l and l[0] == "handshake") == len(hs),
+              "the CSV has one line per handshake measure")
+        check(sum(1 for l in lines if l and l[0] == "baseline") == len(base),
+              "the CSV has one line per baseline")
     except (OSError, csv.Error) as e:
         check(False, "the CSV file parses", str(e))
     try:
