@@ -131,6 +131,27 @@ def test_quick(tmp):
                 badh.append("%s/%s=%r" % (row["key"], c, v))
     check(len(hs) >= 10 and not badh, "every handshake figure is present and positive",
           "\n".join(badh))
+    dg = data.get("datagrams", [])
+    dcols = data.get("datagram_columns", [])
+    check("udp" in dcols and "tcp" in dcols, "the datagram table has UDP beside TCP", str(dcols))
+    dk = {r["key"]: r for r in dg}
+    for k in ("rtt_64_p50_us", "rtt_64_p99_us", "rtt_1k_p50_us", "rtt_1k_p99_us"):
+        row = dk.get(k, {})
+        check(all(positive(row.get(c)) for c in dcols), "datagram table: %s measured for %s"
+              % (k, ", ".join(dcols)), str(row))
+        if positive(row.get("udp")) and k.endswith("p50_us"):
+            check(row["udp"] <= dk.get(k.replace("p50", "p99"), {}).get("udp", 0),
+                  "datagram table: UDP %s is at most its p99" % k)
+    w = dk.get("wire_bytes_per_msg", {})
+    check(w.get("udp") == 128, "a 64-byte UDP echo is 128 payload bytes on the wire",
+          str(w.get("udp")))
+    check(dk.get("setup_p50_us", {}).get("udp", 0) is None
+          and dk.get("wire_setup_bytes", {}).get("udp", 0) is None,
+          "UDP has nothing to set up: its set-up figures are null")
+    if "dtls12" in dcols:
+        for k in ("setup_p50_us", "wire_setup_bytes", "wire_bytes_per_msg"):
+            check(positive(dk.get(k, {}).get("dtls12")), "datagram table: DTLS " + k)
+        check(dk["wire_bytes_per_msg"]["dtls12"] > 128, "DTLS adds record overhead on the wire")
     hk = {r["key"]: r for r in hs}
     for c in hcols:
         for th, n in ((1, "1client_1thread"), (1, "2clients_1thread"), (2, "1client_2threads"),
@@ -150,6 +171,8 @@ def test_quick(tmp):
               "the CSV has one line per measure")
         check(sum(1 for l in lines if l and l[0] == "handshake") == len(hs),
               "the CSV has one line per handshake measure")
+        check(sum(1 for l in lines if l and l[0] == "datagram") == len(dg),
+              "the CSV has one line per datagram measure")
         check(sum(1 for l in lines if l and l[0] == "baseline") == len(base),
               "the CSV has one line per baseline")
     except (OSError, csv.Error) as e:
@@ -196,7 +219,7 @@ def test_wiretap(tmp):
     r = bench("--wiretap", "--message", msg, "--dump", tmp, timeout=60)
     check(r.returncode == 0, "lanmsg-bench --wiretap exits 0", r.stderr[-2000:])
     cap = {}
-    for name in ("plain.c2s", "plain.s2c", "tls.c2s", "tls.s2c"):
+    for name in ("plain.c2s", "plain.s2c", "tls.c2s", "tls.s2c", "udp.c2s", "udp.s2c"):
         try:
             with open(os.path.join(tmp, name), "rb") as f:
                 cap[name] = f.read()
@@ -214,10 +237,17 @@ def test_wiretap(tmp):
         check(recs is not None, d + " is a sequence of well-formed TLS records")
         check(recs is not None and any(t == 23 for t, _, _ in recs),
               d + " has application data records (type 23)")
-    plain_part, _, tls_part = r.stdout.partition("==== TLS ====")
+    plain_part, _, rest = r.stdout.partition("==== TLS ====")
+    tls_part, _, udp_part = rest.partition("==== UDP")
     check(msg in plain_part, "the printed plain view shows the message")
     check(msg not in tls_part, "the printed TLS view does not")
     check("application_data (23)" in tls_part, "the printed TLS view names application_data (23)")
+    # UDP: one datagram each way, the message in clear, as the wire has it.
+    check(cap["udp.c2s"] == m and cap["udp.s2c"] == m,
+          "the UDP capture is the message itself, one datagram each way",
+          repr(cap["udp.c2s"][:80]) + " / " + repr(cap["udp.s2c"][:80]))
+    check(msg in udp_part and udp_part.count("datagram client -> server, %d bytes" % len(m)) == 1,
+          "the printed UDP view shows one datagram of the message's size, in clear")
 
 
 def test_keylog(tmp):

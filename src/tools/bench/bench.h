@@ -34,6 +34,9 @@ enum { BT_PLAIN, BT_TLS12, BT_TLS13, BT_N };
 /* Columns of the handshake table: lanmsg and openssl s_server (the peer,
  * where openssl is installed), for each TLS version. */
 enum { HC_LM12, HC_SS12, HC_LM13, HC_SS13, HC_N };
+/* Columns of the datagram table: each datagram kind beside its stream
+ * counterpart (plain TCP, UDP, TLS 1.2, DTLS 1.2). */
+enum { DC_TCP, DC_UDP, DC_TLS12, DC_DTLS, DC_N };
 #define BENCH_MAX_COLS 4
 
 typedef struct bench_opts {
@@ -83,10 +86,13 @@ typedef struct bench_results {
     int nrows;
     bench_row hs[BENCH_MAX_ROWS]; /* the handshake table */
     int nhs;
+    bench_row dg[BENCH_MAX_ROWS]; /* the datagram table */
+    int ndg;
     bench_baseline base[BENCH_MAX_BASE];
     int nbase;
     int have[BT_N];    /* columns measured */
     int hs_have[HC_N]; /* handshake-table columns measured */
+    int dg_have[DC_N]; /* datagram-table columns measured */
     int conns;
     char cipher[32];      /* AEAD the TLS runs used */
     char cipher_why[160]; /* why it was chosen */
@@ -132,6 +138,8 @@ void bench_machine(char *out, size_t len);
 void bench_sleep_ms(int ms);
 /* Raise the open-files limit for the connection tests. */
 void bench_fd_limit(long want);
+/* Wait up to ms for either socket to be readable: 1, 0 on timeout. */
+int bench_wait2(lm_sock a, lm_sock b, int ms);
 /* Put a time limit on a blocking socket's waits (send and receive). */
 void bench_sock_timeout(lm_sock s, int ms);
 /* The path of a program found on PATH, or 0 when there is none. */
@@ -208,8 +216,29 @@ void bw_relay_counts(bench_relay *r, uint64_t *c2s, uint64_t *s2c);
 void bw_relay_stop(bench_relay *r);
 /* Bytes on the wire: connection setup, and per 64-byte echo (both ways). */
 int bw_wire_bytes(const bench_target *t, double *setup, double *per_msg, char *err, size_t errlen);
+/* Hexdump lines (offset, hex, ASCII) of the first `limit` bytes. */
+void bw_hexdump(const unsigned char *p, size_t n, size_t limit);
 /* The eavesdropper's view; returns an exit code. */
 int bw_wiretap(const bench_opts *o, const bench_target *plain, const bench_target *tls);
+
+/* ---- bench_udp.c: datagrams ---- */
+typedef struct bu_relay bu_relay;
+/* A UDP relay on 127.0.0.1 (bu_relay_port) to host:port that counts and
+ * keeps the datagrams it forwards. */
+bu_relay *bu_relay_start(const char *host, const char *port, char *err, size_t errlen);
+const char *bu_relay_port(const bu_relay *r);
+/* Payload bytes forwarded each way so far. */
+void bu_relay_counts(bu_relay *r, uint64_t *c2s, uint64_t *s2c);
+void bu_relay_stop(bu_relay *r);
+/* Round trips of `size`-byte datagrams to a UDP echo server, one at a time. */
+int bu_rtt(const char *host, const char *port, size_t size, int n, bm_rtt_result *r, char *err,
+           size_t errlen);
+/* Bytes on the wire to set up (NAN: UDP sets nothing up) and per 64-byte
+ * echo, both ways, through the relay. */
+int bu_wire_bytes(const char *host, const char *port, double *setup, double *per_msg, char *err,
+                  size_t errlen);
+/* The eavesdropper's view of one message over UDP; an exit code. */
+int bu_wiretap(const bench_opts *o, const char *port);
 
 /* ---- bench_crypto.c: raw mbedTLS costs ----
  * bench_crypto.c and bench_tlspair.c are the only bench files that include
@@ -329,6 +358,9 @@ double bb_median(const double *v, int n, double *lo, double *hi);
 /* ---- bench_report.c ---- */
 bench_row *br_row(bench_results *res, const char *key, lm_msg_id label, const char *unit,
                   int higher_better);
+/* A row of the datagram table. */
+bench_row *br_dg_row(bench_results *res, const char *key, lm_msg_id label, const char *unit,
+                     int higher_better);
 /* A row of the handshake table. */
 bench_row *br_hs_row(bench_results *res, const char *key, lm_msg_id label, const char *unit,
                      int higher_better);

@@ -18,6 +18,9 @@ static const char *hs_key[HC_N] = {"lanmsg_tls12", "s_server_tls12", "lanmsg_tls
                                    "s_server_tls13"};
 static const lm_msg_id hs_label[HC_N] = {LM_M_BENCH_COL_LM12, LM_M_BENCH_COL_SS12,
                                          LM_M_BENCH_COL_LM13, LM_M_BENCH_COL_SS13};
+static const char *dg_key[DC_N] = {"tcp", "udp", "tls12", "dtls12"};
+static const lm_msg_id dg_label[DC_N] = {LM_M_BENCH_COL_TCP, LM_M_BENCH_COL_UDP,
+                                         LM_M_BENCH_COL_TLS12, LM_M_BENCH_COL_DTLS};
 
 bench_row *br_row(bench_results *res, const char *key, lm_msg_id label, const char *unit,
                   int higher_better)
@@ -26,6 +29,17 @@ bench_row *br_row(bench_results *res, const char *key, lm_msg_id label, const ch
     if (res->nrows >= BENCH_MAX_ROWS)
         return NULL;
     r = &res->rows[res->nrows++];
+    *r = (bench_row){key, label, unit, higher_better, {NAN, NAN, NAN, NAN}};
+    return r;
+}
+
+bench_row *br_dg_row(bench_results *res, const char *key, lm_msg_id label, const char *unit,
+                     int higher_better)
+{
+    bench_row *r;
+    if (res->ndg >= BENCH_MAX_ROWS)
+        return NULL;
+    r = &res->dg[res->ndg++];
     *r = (bench_row){key, label, unit, higher_better, {NAN, NAN, NAN, NAN}};
     return r;
 }
@@ -112,27 +126,29 @@ static void fmt_ratio_range(char *out, size_t len, const bench_baseline *b)
 
 static void print_baseline(const bench_baseline *b);
 
-/* The handshake table: lanmsg and openssl s_server, TLS 1.2 and 1.3. */
-static void print_hs_table(const bench_results *res)
+/* A table of rows over up to BENCH_MAX_COLS named columns (the handshake
+ * and datagram tables). */
+static void print_block(const char *title, const bench_row *rows, int n, const int *have,
+                        const lm_msg_id *label, int ncols)
 {
     char line[512], num[32];
-    if (res->nhs == 0)
+    if (n == 0)
         return;
-    bench_out(LM_M_BENCH_HS_TITLE, res->hs_client);
+    bench_out(LM_M_BENCH_DATA, title);
     line[0] = '\0';
     pad(line, sizeof line, lm_tr(LM_M_BENCH_COL_MEASURE), LABEL_W, 0);
     pad(line, sizeof line, lm_tr(LM_M_BENCH_COL_UNIT), 6, 0);
-    for (int c = 0; c < HC_N; c++)
-        if (res->hs_have[c])
-            pad(line, sizeof line, lm_tr(hs_label[c]), NUM_W + 2, 1);
+    for (int c = 0; c < ncols; c++)
+        if (have[c])
+            pad(line, sizeof line, lm_tr(label[c]), NUM_W + 2, 1);
     bench_out(LM_M_BENCH_DATA, line);
-    for (int i = 0; i < res->nhs; i++) {
-        const bench_row *r = &res->hs[i];
+    for (int i = 0; i < n; i++) {
+        const bench_row *r = &rows[i];
         line[0] = '\0';
         pad(line, sizeof line, lm_tr(r->label), LABEL_W, 0);
         pad(line, sizeof line, r->unit, 6, 0);
-        for (int c = 0; c < HC_N; c++) {
-            if (!res->hs_have[c])
+        for (int c = 0; c < ncols; c++) {
+            if (!have[c])
                 continue;
             fmt_num(num, sizeof num, r->v[c]);
             pad(line, sizeof line, num, NUM_W + 2, 1);
@@ -174,7 +190,15 @@ void br_print_table(const bench_results *res)
         bench_out(LM_M_BENCH_DATA, line);
     }
     bench_out(LM_M_BENCH_COST_NOTE);
-    print_hs_table(res);
+    if (res->ndg) {
+        print_block(lm_tr(LM_M_BENCH_DG_TITLE), res->dg, res->ndg, res->dg_have, dg_label, DC_N);
+        bench_out(LM_M_BENCH_DG_NOTE);
+    }
+    if (res->nhs) {
+        char title[256];
+        lm_format(title, sizeof title, LM_M_BENCH_HS_TITLE, res->hs_client);
+        print_block(title, res->hs, res->nhs, res->hs_have, hs_label, HC_N);
+    }
     bench_out(LM_M_BENCH_BASE_TITLE);
     /* Grouped by column: plain, then TLS 1.2, then TLS 1.3. */
     for (int c = 0; c < BT_N; c++)
@@ -229,6 +253,37 @@ static void json_num(FILE *f, double v)
         fputs("null", f);
     else
         fprintf(f, "%.6g", v);
+}
+
+/* "NAME_columns": [...], "NAMEs": [rows], for the handshake and datagram
+ * tables. */
+static void json_block(FILE *f, const char *name, const bench_row *rows, int n, const int *have,
+                       const char *const *keys, int ncols)
+{
+    fprintf(f, "  \"%s_columns\": [", name);
+    for (int c = 0, first = 1; c < ncols; c++)
+        if (have[c]) {
+            fprintf(f, "%s\"%s\"", first ? "" : ", ", keys[c]);
+            first = 0;
+        }
+    fprintf(f, "],\n  \"%ss\": [\n", name);
+    for (int i = 0; i < n; i++) {
+        const bench_row *r = &rows[i];
+        fputs("    {\"key\": ", f);
+        json_str(f, r->key);
+        fputs(", \"label\": ", f);
+        json_str(f, lm_tr(r->label));
+        fputs(", \"unit\": ", f);
+        json_str(f, r->unit);
+        for (int c = 0; c < ncols; c++) {
+            if (!have[c])
+                continue;
+            fprintf(f, ", \"%s\": ", keys[c]);
+            json_num(f, r->v[c]);
+        }
+        fprintf(f, "}%s\n", i + 1 < n ? "," : "");
+    }
+    fputs("  ],\n", f);
 }
 
 static int open_out(const char *path, FILE **f, char *err, size_t errlen)
@@ -304,30 +359,10 @@ int br_write_json(const bench_results *res, const char *path, char *err, size_t 
         }
         fprintf(f, "}%s\n", i + 1 < res->nrows ? "," : "");
     }
-    fputs("  ],\n  \"handshake_columns\": [", f);
-    for (int c = 0, first = 1; c < HC_N; c++)
-        if (res->hs_have[c]) {
-            fprintf(f, "%s\"%s\"", first ? "" : ", ", hs_key[c]);
-            first = 0;
-        }
-    fputs("],\n  \"handshakes\": [\n", f);
-    for (int i = 0; i < res->nhs; i++) {
-        const bench_row *r = &res->hs[i];
-        fputs("    {\"key\": ", f);
-        json_str(f, r->key);
-        fputs(", \"label\": ", f);
-        json_str(f, lm_tr(r->label));
-        fputs(", \"unit\": ", f);
-        json_str(f, r->unit);
-        for (int c = 0; c < HC_N; c++) {
-            if (!res->hs_have[c])
-                continue;
-            fprintf(f, ", \"%s\": ", hs_key[c]);
-            json_num(f, r->v[c]);
-        }
-        fprintf(f, "}%s\n", i + 1 < res->nhs ? "," : "");
-    }
-    fputs("  ],\n  \"baselines\": [\n", f);
+    fputs("  ],\n", f);
+    json_block(f, "handshake", res->hs, res->nhs, res->hs_have, hs_key, HC_N);
+    json_block(f, "datagram", res->dg, res->ndg, res->dg_have, dg_key, DC_N);
+    fputs("  \"baselines\": [\n", f);
     for (int i = 0; i < res->nbase; i++) {
         const bench_baseline *b = &res->base[i];
         fputs("    {\"key\": ", f);
@@ -399,6 +434,16 @@ int br_write_csv(const bench_results *res, const char *path, char *err, size_t e
         csv_field(f, lm_tr(r->label));
         fprintf(f, ",%s", r->unit);
         for (int c = 0; c < HC_N; c++)
+            csv_num(f, r->v[c]);
+        fputs(",\n", f);
+    }
+    fputs("kind,key,label,unit,tcp,udp,tls12,dtls12,\n", f);
+    for (int i = 0; i < res->ndg; i++) {
+        const bench_row *r = &res->dg[i];
+        fprintf(f, "datagram,%s,", r->key);
+        csv_field(f, lm_tr(r->label));
+        fprintf(f, ",%s", r->unit);
+        for (int c = 0; c < DC_N; c++)
             csv_num(f, r->v[c]);
         fputs(",\n", f);
     }
@@ -520,11 +565,14 @@ int br_write_svg(const bench_results *res, const char *path, char *err, size_t e
     static const char *colour[BT_N] = {"#3b7dd8", "#d9534f", "#e8a33d"};
     static const char *hs_colour[HC_N] = {"#d9534f", "#8c8c8c", "#e8a33d", "#5a5a5a"};
     svg_block main_b = {res->rows, res->nrows, BT_N, res->have, col_label, colour};
+    static const char *dg_colour[DC_N] = {"#3b7dd8", "#5cb85c", "#d9534f", "#8e44ad"};
     svg_block hs_b = {res->hs, res->nhs, HC_N, res->hs_have, hs_label, hs_colour};
+    svg_block dg_b = {res->dg, res->ndg, DC_N, res->dg_have, dg_label, dg_colour};
     int y, height;
     FILE *f;
 
-    height = 110 + svg_block_height(&main_b) + svg_block_height(&hs_b) + 40 + res->nbase * 17;
+    height = 110 + svg_block_height(&main_b) + svg_block_height(&hs_b) + 20 +
+             svg_block_height(&dg_b) + 20 + 40 + res->nbase * 17;
     if (open_out(path, &f, err, errlen) != LM_OK)
         return LM_ERR;
     fprintf(f,
@@ -559,6 +607,12 @@ int br_write_svg(const bench_results *res, const char *path, char *err, size_t e
         xml_text(f, title + (title[0] == '\n'));
         fputs("</text>\n", f);
         y = svg_draw(f, &hs_b, y + 16);
+    }
+    if (res->ndg) {
+        fprintf(f, "<text x=\"10\" y=\"%d\" font-weight=\"bold\">", y + 6);
+        xml_text(f, lm_tr(LM_M_BENCH_DG_TITLE) + 1);
+        fputs("</text>\n", f);
+        y = svg_draw(f, &dg_b, y + 16);
     }
     fprintf(f, "<text x=\"10\" y=\"%d\" font-weight=\"bold\">", y + 10);
     xml_text(f, lm_tr(LM_M_BENCH_BASE_TITLE) + 1);

@@ -292,6 +292,12 @@ void bench_fd_limit(long want)
     lm_raise_fd_limit(want);
 }
 
+int bench_wait2(lm_sock a, lm_sock b, int ms)
+{
+    struct pollfd pf[2] = {{(int)a, POLLIN, 0}, {(int)b, POLLIN, 0}};
+    return poll(pf, 2, ms) > 0;
+}
+
 void bench_sock_timeout(lm_sock s, int ms)
 {
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};

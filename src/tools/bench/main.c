@@ -140,7 +140,7 @@ typedef struct bench_run {
     bench_results res;
     bench_target tgt[BT_N];  /* plain, TLS 1.2, TLS 1.3: echo servers */
     bench_target sink[BT_N]; /* the same, to servers that discard */
-    bench_server srv_plain, srv_tls, sink_plain, sink_tls;
+    bench_server srv_plain, srv_tls, sink_plain, sink_tls, srv_udp;
     char certdir[600], ca[700], crt[700], key[700], tmpdir[600];
     lm_tls_options srv_tls_opts;
     double raw_rt, raw_p50, ecdhe_x, ecdsa, ssl_bytes;
@@ -240,6 +240,16 @@ static int prepare_targets(bench_run *r)
         }
         r->tgt[BT_PLAIN].port = r->srv_plain.port;
         r->tgt[BT_PLAIN].server_pid = r->srv_plain.pid;
+        {
+            /* The same echo service over UDP: one datagram, one message. */
+            lm_server_config udp = cfg;
+            udp.tcp = 0;
+            udp.udp = 1;
+            if (bench_server_start(&r->srv_udp, &udp, NULL, err, sizeof err) != LM_OK) {
+                lm_warn(LM_M_PASSTHROUGH, err);
+                return LM_EXIT_RUNTIME;
+            }
+        }
         r->sink[BT_PLAIN] = r->tgt[BT_PLAIN];
         r->sink[BT_PLAIN].port = r->sink_plain.port;
         r->sink[BT_PLAIN].server_pid = r->sink_plain.pid;
@@ -372,6 +382,58 @@ fail:
     return LM_EXIT_RUNTIME;
 }
 
+/* The datagram table: UDP beside plain TCP (and TLS 1.2), the stream
+ * figures taken from the main table. */
+static int measure_datagrams(bench_run *r)
+{
+    bench_results *res = &r->res;
+    const bench_opts *o = r->o;
+    static const char *stream_keys[] = {"rtt_64_p50_us",     "rtt_64_p99_us",  "rtt_1k_p50_us",
+                                        "rtt_1k_p99_us",     "connect_p50_us", "wire_setup_bytes",
+                                        "wire_bytes_per_msg"};
+    bench_row *row[7];
+    bm_rtt_result rt[2];
+    double setup, per_msg;
+    char err[512];
+
+    if (!r->srv_udp.pid)
+        return LM_EXIT_OK;
+    bench_progress(o, LM_M_BENCH_STEP_UDP);
+    for (int i = 0; i < 2; i++)
+        if (bu_rtt("127.0.0.1", r->srv_udp.port, i ? 1024 : 64, count(o, 4000, 200), &rt[i], err,
+                   sizeof err) != LM_OK)
+            goto fail;
+    if (bu_wire_bytes("127.0.0.1", r->srv_udp.port, &setup, &per_msg, err, sizeof err) != LM_OK)
+        goto fail;
+    row[0] = br_dg_row(res, "rtt_64_p50_us", LM_M_BENCH_R_RTT64_P50, "us", 0);
+    row[1] = br_dg_row(res, "rtt_64_p99_us", LM_M_BENCH_R_RTT64_P99, "us", 0);
+    row[2] = br_dg_row(res, "rtt_1k_p50_us", LM_M_BENCH_R_RTT1K_P50, "us", 0);
+    row[3] = br_dg_row(res, "rtt_1k_p99_us", LM_M_BENCH_R_RTT1K_P99, "us", 0);
+    row[4] = br_dg_row(res, "setup_p50_us", LM_M_BENCH_D_SETUP_P50, "us", 0);
+    row[5] = br_dg_row(res, "wire_setup_bytes", LM_M_BENCH_R_WIRE_SETUP, "B", 0);
+    row[6] = br_dg_row(res, "wire_bytes_per_msg", LM_M_BENCH_R_WIRE_MSG, "B", 0);
+    /* The stream columns, copied from the main table. */
+    for (int k = 0; k < 7; k++)
+        for (int i = 0; i < res->nrows; i++)
+            if (strcmp(res->rows[i].key, stream_keys[k]) == 0) {
+                row[k]->v[DC_TCP] = res->rows[i].v[BT_PLAIN];
+                row[k]->v[DC_TLS12] = res->rows[i].v[BT_TLS12];
+            }
+    row[0]->v[DC_UDP] = rt[0].p50_us;
+    row[1]->v[DC_UDP] = rt[0].p99_us;
+    row[2]->v[DC_UDP] = rt[1].p50_us;
+    row[3]->v[DC_UDP] = rt[1].p99_us;
+    row[4]->v[DC_UDP] = NAN; /* nothing to set up */
+    row[5]->v[DC_UDP] = setup;
+    row[6]->v[DC_UDP] = per_msg;
+    res->dg_have[DC_TCP] = res->dg_have[DC_UDP] = 1;
+    res->dg_have[DC_TLS12] = res->have[BT_TLS12];
+    return LM_EXIT_OK;
+fail:
+    lm_warn(LM_M_BENCH_FAILED_STEP, "UDP", err);
+    return LM_EXIT_RUNTIME;
+}
+
 /* The baselines that are not about handshakes (bench_handshake.c adds
  * those): each lanmsg figure against its raw counterpart. */
 static void add_baselines(bench_run *r)
@@ -475,6 +537,8 @@ static int run_bench(bench_run *r)
     for (int c = 0; c < BT_N; c++)
         if (res->have[c] && (rc = measure_column(r, c, row)) != LM_EXIT_OK)
             return rc;
+    if ((rc = measure_datagrams(r)) != LM_EXIT_OK)
+        return rc;
     if (res->have[BT_TLS12] && !o->external) {
         bench_hs_env e;
         memset(&e, 0, sizeof e);
@@ -557,15 +621,19 @@ int main(int argc, char **argv)
             choose_cipher(&r, o.wiretap ? 0.01 : 0.3 * o.scale);
         rc = prepare_targets(&r);
     }
-    if (rc == LM_EXIT_OK)
-        rc = o.wiretap
-                 ? bw_wiretap(&o, &r.tgt[BT_PLAIN], r.res.have[BT_TLS12] ? &r.tgt[BT_TLS12] : NULL)
-                 : run_bench(&r);
+    if (rc == LM_EXIT_OK && o.wiretap) {
+        rc = bw_wiretap(&o, &r.tgt[BT_PLAIN], r.res.have[BT_TLS12] ? &r.tgt[BT_TLS12] : NULL);
+        if (rc == LM_EXIT_OK && r.srv_udp.pid)
+            rc = bu_wiretap(&o, r.srv_udp.port);
+    } else if (rc == LM_EXIT_OK) {
+        rc = run_bench(&r);
+    }
 
     bench_server_stop(&r.srv_plain);
     bench_server_stop(&r.srv_tls);
     bench_server_stop(&r.sink_plain);
     bench_server_stop(&r.sink_tls);
+    bench_server_stop(&r.srv_udp);
     for (int c = 0; c < BT_N; c++)
         lm_tls_config_free(r.tgt[c].tls);
     if (!o.certs && !o.external && r.certdir[0])
