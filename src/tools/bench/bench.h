@@ -75,7 +75,7 @@ typedef struct bench_baseline {
     double target;    /* NAN: an extra line, explained, with no target */
     int want_ge;      /* ratio should be >= target (else <=) */
     lm_msg_id note;   /* explains the line; may print note_v */
-    double note_v[3]; /* figures the note quotes */
+    double note_v[5]; /* figures the note quotes */
 } bench_baseline;
 
 #define BENCH_MAX_ROWS 40
@@ -138,6 +138,11 @@ void bench_machine(char *out, size_t len);
 void bench_sleep_ms(int ms);
 /* Raise the open-files limit for the connection tests. */
 void bench_fd_limit(long want);
+/* The machine's CPU ticks so far, all cores: busy (not idle or waiting
+ * for I/O) and in all. LM_ERR where the OS does not say. */
+int bench_machine_ticks(double *busy, double *total);
+/* Cores online. */
+int bench_ncpu(void);
 /* Wait up to ms for either socket to be readable: 1, 0 on timeout. */
 int bench_wait2(lm_sock a, lm_sock b, int ms);
 /* Put a time limit on a blocking socket's waits (send and receive). */
@@ -313,6 +318,8 @@ typedef struct bh_result {
     double cli_ms; /* client CPU per handshake */
     long count;
     int resumed_ok; /* every counted connection was resumed (when asked) */
+    double machine; /* share of all cores busy during the window (NAN: unknown) */
+    double ours;    /* share of all cores used by the server and the clients */
 } bh_result;
 /* Start the clients, wait until each has made its first connection, then
  * count handshakes for w->seconds and stop them. */

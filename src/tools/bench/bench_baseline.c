@@ -126,8 +126,19 @@ bench_baseline *bb_add(bench_results *res, const char *key, int col, lm_msg_id l
     if (res->nbase >= BENCH_MAX_BASE)
         return NULL;
     b = &res->base[res->nbase++];
-    *b = (bench_baseline){key, col, label,  unit,    baseline, measured,       ratio,
-                          NAN, NAN, target, want_ge, note,     {NAN, NAN, NAN}};
+    *b = (bench_baseline){key,
+                          col,
+                          label,
+                          unit,
+                          baseline,
+                          measured,
+                          ratio,
+                          NAN,
+                          NAN,
+                          target,
+                          want_ge,
+                          note,
+                          {NAN, NAN, NAN, NAN, NAN}};
     return b;
 }
 

@@ -30,7 +30,7 @@ typedef struct pair_fig {
 
 typedef struct hs_fig {
     bh_result r;             /* medians over rounds */
-    double v[MAX_ROUNDS][3]; /* rate, server ms, client ms of each round */
+    double v[MAX_ROUNDS][5]; /* rate, server ms, client ms, machine, ours of each round */
     int n;
 } hs_fig;
 
@@ -131,6 +131,8 @@ static void fig_add(hs_fig *f, const bh_result *r)
         f->v[f->n][0] = r->rate;
         f->v[f->n][1] = r->srv_ms;
         f->v[f->n][2] = r->cli_ms;
+        f->v[f->n][3] = r->machine;
+        f->v[f->n][4] = r->ours;
         f->n++;
     }
 }
@@ -138,8 +140,8 @@ static void fig_add(hs_fig *f, const bh_result *r)
 static void fig_done(hs_fig *f)
 {
     double col[MAX_ROUNDS];
-    double *out[3] = {&f->r.rate, &f->r.srv_ms, &f->r.cli_ms};
-    for (int k = 0; k < 3; k++) {
+    double *out[5] = {&f->r.rate, &f->r.srv_ms, &f->r.cli_ms, &f->r.machine, &f->r.ours};
+    for (int k = 0; k < 5; k++) {
         for (int i = 0; i < f->n; i++)
             col[i] = f->v[i][k];
         *out[k] = f->n ? bb_median(col, f->n, NULL, NULL) : NAN;
@@ -317,6 +319,8 @@ static void add_lines(const bench_hs_env *e, bench_results *res, const ver_figs 
         b->note_v[0] = one->r.srv_ms;
         b->note_v[1] = one->r.cli_ms;
         b->note_v[2] = ceil;
+        b->note_v[3] = two->r.machine * 100;
+        b->note_v[4] = two->r.ours * 100;
     }
     bb_add(res, k[5], c, LM_M_BENCH_B_SCALE_CEIL, "x", ceil, scale, scale / ceil, NAN, 1,
            LM_M_BENCH_B_SCALE_CEIL_NOTE);

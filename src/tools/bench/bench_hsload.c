@@ -18,6 +18,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,8 +269,8 @@ int bh_measure(const bh_clients *c, const bh_window *w, bh_result *r, char *err,
     static load l; /* one measure at a time */
     uint64_t until = lm_now_ms() + BH_START_MS, t0, t1;
     long n0, n1, f0, f1;
-    double s0, s1, c0, c1;
-    int rc = LM_ERR, ready = 0;
+    double s0, s1, c0, c1, mb0 = 0, mt0 = 0, mb1 = 0, mt1 = 0;
+    int rc = LM_ERR, ready = 0, mstat;
 
     memset(r, 0, sizeof *r);
     if (load_start(&l, c, w, err, errlen) != LM_OK)
@@ -295,6 +296,7 @@ int bh_measure(const bh_clients *c, const bh_window *w, bh_result *r, char *err,
     n0 = load_count(&l, c, &f0);
     s0 = bench_proc_cpu(w->server_pid);
     c0 = load_cpu(&l, c);
+    mstat = bench_machine_ticks(&mb0, &mt0);
     do {
         if (c->openssl)
             load_poll(&l, 10);
@@ -307,6 +309,8 @@ int bh_measure(const bh_clients *c, const bh_window *w, bh_result *r, char *err,
     s1 = bench_proc_cpu(w->server_pid);
     c1 = load_cpu(&l, c);
     t1 = lm_now_us();
+    if (mstat == LM_OK)
+        mstat = bench_machine_ticks(&mb1, &mt1);
     r->count = n1 - n0;
     if (r->count <= 0) {
         lm_format(err, errlen, LM_M_BENCH_HS_NONE, w->port, w->seconds);
@@ -316,6 +320,9 @@ int bh_measure(const bh_clients *c, const bh_window *w, bh_result *r, char *err,
     r->srv_ms = (s1 - s0) * 1e3 / (double)r->count;
     r->cli_ms = (c1 - c0) * 1e3 / (double)r->count;
     r->resumed_ok = !w->resume || f1 == f0;
+    /* How full the cores were: all of them, and by the server and clients. */
+    r->machine = mstat == LM_OK && mt1 > mt0 ? (mb1 - mb0) / (mt1 - mt0) : NAN;
+    r->ours = (s1 - s0 + c1 - c0) / ((double)(t1 - t0) / 1e6) / bench_ncpu();
     rc = LM_OK;
 out:
     load_stop(&l, c);

@@ -226,7 +226,7 @@ static void print_baseline(const bench_baseline *b)
                       : (b->want_ge ? b->ratio >= b->target : b->ratio <= b->target)
                           ? lm_tr(LM_M_BENCH_MET)
                           : lm_tr(LM_M_BENCH_NOT_MET));
-        bench_out(b->note, b->note_v[0], b->note_v[1], b->note_v[2]);
+        bench_out(b->note, b->note_v[0], b->note_v[1], b->note_v[2], b->note_v[3], b->note_v[4]);
     }
 }
 

@@ -292,6 +292,30 @@ void bench_fd_limit(long want)
     lm_raise_fd_limit(want);
 }
 
+int bench_machine_ticks(double *busy, double *total)
+{
+    unsigned long long v[10] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    int n;
+    if (!f)
+        return LM_ERR;
+    /* cpu user nice system idle iowait irq softirq steal guest guest_nice */
+    n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 4)
+        return LM_ERR;
+    *total = (double)(v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]);
+    *busy = *total - (double)(v[3] + v[4]);
+    return LM_OK;
+}
+
+int bench_ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 int bench_wait2(lm_sock a, lm_sock b, int ms)
 {
     struct pollfd pf[2] = {{(int)a, POLLIN, 0}, {(int)b, POLLIN, 0}};
