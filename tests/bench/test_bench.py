@@ -280,13 +280,45 @@ def test_keylog(tmp):
         certs.cleanup()
 
 
+def test_own_client(tmp):
+    """Without openssl (or with --hs-client own) the handshake load comes from
+    the bench's own mbedTLS clients, and there is no s_server column."""
+    r = bench("--hs-client", "foo", timeout=30)
+    check(r.returncode == 2 and r.stderr.startswith("lanmsg-bench: --hs-client foo")
+          and r.stderr.count("\n") == 1, "--hs-client foo: exit 2, one prefixed line",
+          r.stderr)
+    js = os.path.join(tmp, "own.json")
+    r = bench("--quick", "--hs-client", "own", "--json", js)
+    check(r.returncode == 0, "lanmsg-bench --quick --hs-client own exits 0", r.stderr[-2000:])
+    try:
+        with open(js, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        check(False, "the JSON file parses", str(e))
+        return
+    check("own" in data.get("handshake_clients", "") or "threads" in data.get(
+        "handshake_clients", ""), "the report says the load clients are the bench's own",
+        data.get("handshake_clients", ""))
+    hcols = data.get("handshake_columns", [])
+    check(hcols and all(c.startswith("lanmsg") for c in hcols),
+          "no openssl s_server column with our own clients", str(hcols))
+    bad = ["%s/%s=%r" % (row["key"], c, row.get(c)) for row in data.get("handshakes", [])
+           for c in hcols if not positive(row.get(c))]
+    check(data.get("handshakes") and not bad, "every handshake figure is present and positive",
+          "\n".join(bad))
+    bkeys = {b["key"] for b in data.get("baselines", [])}
+    check("handshake_scaling_tls12" in bkeys and "vs_openssl_full_tls12" not in bkeys,
+          "the scaling line is there, the openssl lines are not")
+
+
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "quick"
     tmp = tempfile.mkdtemp(prefix="lanmsg-bench-test-")
     try:
         if what == "wiretap":
             test_dump_errors(tmp)
-        {"quick": test_quick, "wiretap": test_wiretap, "keylog": test_keylog}[what](tmp)
+        {"quick": test_quick, "wiretap": test_wiretap, "keylog": test_keylog,
+         "own_client": test_own_client}[what](tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     done()
