@@ -344,7 +344,7 @@ int bench_handshakes(const bench_hs_env *e, bench_results *res)
     bh_peer peer = {0, -1, ""};
     bh_clients cl;
     bc_server *raw = NULL;
-    int have[2] = {1, e->have13}, nfull = o->quick ? 4 : 12, rc = LM_EXIT_RUNTIME;
+    int have[2] = {1, e->have13}, nfull = o->quick ? 4 : 30, rc = LM_EXIT_RUNTIME;
     const char *step = lm_tr(LM_M_BENCH_STEP_HANDSHAKES);
     char err[512];
 
