@@ -194,7 +194,7 @@ int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err
 }
 
 /* The user's known_servers file: in the configuration folder. */
-static int known_servers_path(char *out, size_t len, char *err, size_t errlen)
+int lm_client_known_path(char *out, size_t len, char *err, size_t errlen)
 {
     char dir[1024];
     if (lm_dir_path(LM_DIR_CONFIG, NULL, dir, sizeof dir, err, errlen) != 0)
@@ -234,7 +234,7 @@ static int tls_setup(lm_client *cl, char *err, size_t errlen)
                                .ca_explicit = o->tls.ca_file != NULL,
                                .tofu = o->tofu,
                                .interactive = lm_stdin_is_tty()};
-        if (known_servers_path(cl->known, sizeof cl->known, err, errlen) == 0)
+        if (lm_client_known_path(cl->known, sizeof cl->known, err, errlen) == 0)
             to.known_path = cl->known;
         cl->trust = lm_trust_new(&to, err, errlen);
         if (!cl->trust) {
@@ -256,7 +256,7 @@ int lm_client_forget(const char *text)
     char known[1024], key[300], err[512];
     int removed = 0;
     if (lm_known_key_parse(text, 5000, key, sizeof key, err, sizeof err) != 0 ||
-        known_servers_path(known, sizeof known, err, sizeof err) != 0 ||
+        lm_client_known_path(known, sizeof known, err, sizeof err) != 0 ||
         lm_known_forget(known, key, &removed, err, sizeof err) != 0) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_USAGE;

@@ -77,6 +77,8 @@ void lm_client_close(lm_client *cl);
 int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err, size_t errlen);
 /* --forget HOST[:PORT]: an exit code. */
 int lm_client_forget(const char *hostport);
+/* Where this user's known_servers file is (it may not exist yet). */
+int lm_client_known_path(char *out, size_t len, char *err, size_t errlen);
 /* --pair CODE: pair with the server, keep its key and our certificate. */
 int lm_client_pair(const lm_client_opts *o, const char *code, const char *name);
 /* Close, and free the TLS configuration. */
