@@ -58,7 +58,8 @@ def serve(args, env=None, tty=False):
     if port:
         exchange(port)
         time.sleep(0.3)
-    p.send_signal(signal.SIGTERM)
+    # wine ends a program at once on SIGTERM; its polite stop is Ctrl-C.
+    p.send_signal(signal.SIGINT if os.environ.get("LANMSG_EXE_PREFIX") else signal.SIGTERM)
     out, err = p.communicate(timeout=10)
     return "".join(lines) + out, err
 

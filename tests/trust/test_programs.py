@@ -89,7 +89,7 @@ try:
         fp = m.group(1) if m else ""
         key = os.path.join(srv_state, "server.key")
         check(os.path.exists(key) and (WINE or os.stat(key).st_mode & 0o777 == 0o600),
-              "its key is in the state folder, mode 0600")
+              "its key is in the state folder" + ("" if WINE else ", mode 0600"))
         r = run([SERVER, "--show-id", "--state-dir", srv_state], env=ENV)
         check(r.returncode == 0 and r.stdout.strip() == fp, "--show-id prints the same fingerprint",
               r.stdout + r.stderr)
@@ -169,7 +169,8 @@ try:
         check(len(pems) == 1, "the client keeps one key+certificate file", repr(pems))
         if pems:
             path = os.path.join(cli_state, pems[0])
-            check(WINE or os.stat(path).st_mode & 0o777 == 0o600, "that file is 0600")
+            if not WINE:
+                check(os.stat(path).st_mode & 0o777 == 0o600, "that file is 0600")
             crt = os.path.join(top, "alice.crt")
             run(["openssl", "x509", "-in", path, "-out", crt])
             v = run(["openssl", "verify", "-CAfile", os.path.join(srv_state, "issuer.crt"),
