@@ -67,6 +67,8 @@ void lm_client_free(lm_client *cl);
 /* --udp: send `message` (or, when NULL, each stdin line) as datagrams and
  * print the replies. Returns an exit code. */
 int lm_udp_client_run(const lm_client_opts *o, const char *message);
+/* --udp --tls: the same over DTLS 1.2, verified as --tls is. */
+int lm_dtls_client_run(const lm_client_opts *o, const char *message);
 /* Portable getline: returns the length, or -1 at end of input. */
 long lm_read_line(char **line, size_t *cap, FILE *in);
 
