@@ -280,11 +280,11 @@ static inline int lm_compat_last_alert(const mbedtls_ssl_context *ssl)
     "lanmsg needs mbedTLS built with SSL_PROTO_DTLS, SSL_DTLS_HELLO_VERIFY, SSL_COOKIE_C and SSL_DTLS_ANTI_REPLAY"
 #endif
 
-/* DTLS connection IDs (RFC 9146): 3.6 has them (on by default), with the
- * record check a server needs before it believes a peer moved; 2.28 had
- * only a draft, off in Debian's build. Without them a peer whose address
- * changes starts a new session. */
-#if LM_MBEDTLS_3 && defined(MBEDTLS_SSL_DTLS_CONNECTION_ID) && defined(MBEDTLS_SSL_RECORD_CHECKING)
+/* DTLS connection IDs (RFC 9146): 3.6 has them (on by default), and
+ * always the record check (mbedtls_ssl_check_record) a server needs
+ * before it believes a peer moved; 2.28 had only a draft, off in Debian's
+ * build. Without them a peer whose address changes starts a new session. */
+#if LM_MBEDTLS_3 && defined(MBEDTLS_SSL_DTLS_CONNECTION_ID)
 #define LM_COMPAT_HAVE_CID 1
 #else
 #define LM_COMPAT_HAVE_CID 0
