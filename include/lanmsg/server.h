@@ -58,6 +58,16 @@ typedef struct lm_server_config {
     int threads;               /* default 1 */
     int verbose;               /* -1 quiet, 0 normal, 1 verbose */
     const lm_loop_hook *hook;  /* NULL, or served on the first loop (e.g. discovery) */
+    /* A second service for TLS connections that agreed on the application
+     * protocol `alpn` (pairing, "lanmsg-pair/1"): they get it instead of
+     * `service`, with raw framing. NULL: none. */
+    const lm_service *alpn_service;
+    const char *alpn;
+    lm_service_params alpn_params;
+    /* Refuse, after the handshake, a TLS client without a verified
+     * certificate, unless it came for the ALPN service: how a server that
+     * pairs can still require certificates of everyone else. */
+    int require_verified;
 } lm_server_config;
 
 void lm_server_config_defaults(lm_server_config *cfg);

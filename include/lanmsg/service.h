@@ -22,6 +22,7 @@ typedef struct lm_service_params {
     int datagram;          /* peers come over UDP too: one datagram, one message */
     const char *state_dir; /* the server's state folder, for what a service keeps across
                               runs (NULL: keep nothing) */
+    const void *extra;     /* a service's own settings, given by the program (pairing's) */
 } lm_service_params;
 
 typedef struct lm_service {
@@ -64,6 +65,11 @@ void *lm_conn_data(const lm_conn *c);
 void lm_conn_set_data(lm_conn *c, void *data);
 /* Bytes waiting in the output queue. */
 size_t lm_conn_queued(const lm_conn *c);
+/* The TLS channel, for a protocol that binds to it (pairing): SHA-256 of
+ * this end's public key, and the TLS exporter's value for `label`. 0, or -1
+ * (not TLS, or a library without an exporter). */
+int lm_conn_tls_binding(lm_conn *c, const char *label, unsigned char own_fp[32],
+                        unsigned char *exported, size_t len);
 /* Show a received message on the console, escaped ("received from ..."). */
 void lm_service_log_message(lm_conn *c, const char *msg, size_t len);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/engine.h"
+#include "transport/tls_trust.h"
 #include "util/mem.h"
 #include "util/text.h"
 
@@ -39,6 +40,8 @@ lm_conn *lm_conn_new(lm_loop *l, lm_sock s, const char *peer, int over_limit)
     c->over_limit = over_limit;
     c->id = atomic_fetch_add(&srv->next_id, 1) + 1;
     c->t_start = c->t_active = lm_now_ms();
+    c->svc = srv->cfg.service;
+    c->svc_state = srv->svc_state;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     lm_framer_init(&c->framer, srv->cfg.framing, srv->cfg.max_line);
     c->next = l->head;
@@ -59,8 +62,8 @@ void lm_conn_free(lm_conn *c)
         lm_dgram_forget(c);
     if (c->again)
         l->nagain--;
-    if (c->opened && srv->cfg.service->on_close)
-        srv->cfg.service->on_close(srv->svc_state, c);
+    if (c->opened && c->svc->on_close)
+        c->svc->on_close(c->svc_state, c);
     if (c->opened)
         lm_info(LM_M_SRV_DISCONNECTED, c->peer, c->reason ? c->reason : lm_tr(LM_M_REASON_CLOSED));
     else if (!c->over_limit && !c->logged)
@@ -153,7 +156,7 @@ static int on_frame(void *ctx, lm_frame_kind kind, const char *msg, size_t len)
         lm_conn_send(c, line, (size_t)n);
         return c->state != CS_OPEN;
     }
-    srv->cfg.service->on_message(srv->svc_state, c, msg, len);
+    c->svc->on_message(c->svc_state, c, msg, len);
     return c->state != CS_OPEN;
 }
 
@@ -270,6 +273,7 @@ void lm_conn_drain(lm_conn *c)
 void lm_conn_open(lm_conn *c)
 {
     lm_server *srv = c->loop->srv;
+    const char *alpn;
 
     c->state = CS_OPEN;
     c->tp_wants = 0;
@@ -283,6 +287,17 @@ void lm_conn_open(lm_conn *c)
         lm_conn_close(c, lm_tr(LM_M_REASON_SERVER_FULL));
         return;
     }
+    if (srv->cfg.alpn_service && c->tp->secure && (alpn = lm_tls_alpn(c->tp)) &&
+        strcmp(alpn, srv->cfg.alpn) == 0) {
+        /* Pairing, say: its own service, its own (binary) framing. */
+        c->svc = srv->cfg.alpn_service;
+        c->svc_state = srv->alpn_svc_state;
+        lm_framer_free(&c->framer);
+        lm_framer_init(&c->framer, LM_FRAMING_RAW, srv->cfg.max_line);
+    } else if (srv->cfg.require_verified && c->tp->secure && !c->tp->verified) {
+        lm_conn_refused(c, lm_tr(LM_M_REASON_CERT_REQUIRED));
+        return;
+    }
     c->opened = 1;
     if (c->tp->peer_cn[0])
         lm_info(LM_M_SRV_CONNECTION_CERT, c->peer, c->tp->desc, c->tp->peer_cn);
@@ -292,8 +307,8 @@ void lm_conn_open(lm_conn *c)
         lm_debug(LM_M_SRV_TLS_DETAIL, c->peer,
                  lm_tr(c->tp->resumed ? LM_M_WORD_RESUMED : LM_M_WORD_FULL),
                  c->tp->peer_cn[0] ? c->tp->peer_cn : "-");
-    if (srv->cfg.service->on_open)
-        srv->cfg.service->on_open(srv->svc_state, c);
+    if (c->svc->on_open)
+        c->svc->on_open(c->svc_state, c);
 }
 
 void lm_conn_handshake(lm_conn *c)
@@ -499,11 +514,21 @@ int lm_conn_flush(lm_conn *c)
  * Closing
  * ==================================================================== */
 
+/* The reason is logged when the connection is freed, after the service's
+ * close, so text a service owns (its parser's error) is copied here. */
+static const char *keep_reason(lm_conn *c, const char *reason)
+{
+    if (!reason || reason == c->reason_buf)
+        return reason;
+    snprintf(c->reason_buf, sizeof c->reason_buf, "%s", reason);
+    return c->reason_buf;
+}
+
 void lm_conn_close(lm_conn *c, const char *reason)
 {
     if (c->state == CS_CLOSING || c->state == CS_DEAD)
         return;
-    c->reason = reason ? reason : lm_tr(LM_M_REASON_CLOSED);
+    c->reason = keep_reason(c, reason ? reason : lm_tr(LM_M_REASON_CLOSED));
     c->state = CS_CLOSING;
     c->t_active = lm_now_ms(); /* the closing grace period starts now */
     lm_conn_mark_dirty(c);
@@ -514,7 +539,7 @@ void lm_conn_fail(lm_conn *c, const char *reason)
 {
     if (c->state == CS_DEAD)
         return;
-    c->reason = reason;
+    c->reason = keep_reason(c, reason);
     c->state = CS_DEAD;
     lm_conn_mark_dirty(c);
 }
@@ -558,4 +583,11 @@ void lm_conn_set_data(lm_conn *c, void *data)
 size_t lm_conn_queued(const lm_conn *c)
 {
     return c->out_len;
+}
+int lm_conn_tls_binding(lm_conn *c, const char *label, unsigned char own_fp[32],
+                        unsigned char *exported, size_t len)
+{
+    if (!c->tp || !c->tp->secure || lm_tls_own_fp(c->tp, own_fp) != 0)
+        return -1;
+    return lm_tls_export(c->tp, label, exported, len);
 }

@@ -73,6 +73,8 @@ struct lm_conn {
     const char *reason; /* why it is closing (static text or reason_buf) */
     char reason_buf[320];
     void *svc_data;
+    const lm_service *svc; /* the server's service, or its ALPN one */
+    void *svc_state;
     char peer[LM_ADDR_MAX];
     lm_conn *prev, *next; /* all connections of the loop */
     lm_conn *dirty_next;  /* flush list */
@@ -112,6 +114,7 @@ struct lm_loop {
 struct lm_server {
     lm_server_config cfg;
     void *svc_state;
+    void *alpn_svc_state;
     lm_sock listener;   /* TCP, or LM_SOCK_INVALID */
     lm_sock udp;        /* UDP, or LM_SOCK_INVALID */
     lm_dtls_gate *gate; /* with TLS over UDP: hellos from unknown addresses */

@@ -78,6 +78,16 @@ lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen, 
         free(srv); /* the service refused this configuration: LM_ERR_CONFIG */
         return NULL;
     }
+    srv->cfg.alpn_params.threads = srv->cfg.threads;
+    srv->cfg.alpn_params.tls = 1;
+    if (srv->cfg.alpn_service && srv->cfg.alpn_service->init &&
+        srv->cfg.alpn_service->init(&srv->cfg.alpn_params, &srv->alpn_svc_state, err, errlen) !=
+            LM_OK) {
+        if (srv->cfg.service->fini)
+            srv->cfg.service->fini(srv->svc_state);
+        free(srv);
+        return NULL;
+    }
     *code = LM_ERR;
     if (srv->cfg.tcp) {
         if (lm_net_listen(srv->cfg.host, srv->cfg.port, 1024, &srv->listener, err, errlen) !=
@@ -168,5 +178,7 @@ void lm_server_free(lm_server *srv)
         lm_net_close(srv->udp);
     if (srv->cfg.service->fini)
         srv->cfg.service->fini(srv->svc_state);
+    if (srv->cfg.alpn_service && srv->cfg.alpn_service->fini)
+        srv->cfg.alpn_service->fini(srv->alpn_svc_state);
     free(srv);
 }

@@ -35,6 +35,8 @@ int lm_stderr_is_tty(void);
  * stderr, reads one line from the terminal into buf (without the newline).
  * 0, or -1 when there is no terminal or input ended. */
 int lm_read_secret(const char *prompt, char *buf, size_t len);
+/* The same with echo, for a question (y/N) asked on the terminal. */
+int lm_read_tty_line(const char *prompt, char *buf, size_t len);
 /* Text for a C runtime error code (errno), for messages about files. */
 const char *lm_os_strerror(int code);
 /* This machine's host name, NUL-terminated. 0, or -1 with errno set. */

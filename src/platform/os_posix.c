@@ -150,6 +150,25 @@ int lm_read_secret(const char *prompt, char *buf, size_t len)
     return 0;
 }
 
+int lm_read_tty_line(const char *prompt, char *buf, size_t len)
+{
+    FILE *tty = fopen("/dev/tty", "r+");
+    int ok;
+    if (!tty || len == 0) {
+        if (tty)
+            fclose(tty);
+        return -1;
+    }
+    fputs(prompt, stderr);
+    fflush(stderr);
+    ok = fgets(buf, (int)len, tty) != NULL;
+    fclose(tty);
+    if (!ok)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
 int lm_stderr_is_tty(void)
 {
     return isatty(STDERR_FILENO);

@@ -138,6 +138,30 @@ int lm_read_secret(const char *prompt, char *buf, size_t len)
     return 0;
 }
 
+int lm_read_tty_line(const char *prompt, char *buf, size_t len)
+{
+    HANDLE in = CreateFileA("CONIN$", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL,
+                            OPEN_EXISTING, 0, NULL);
+    DWORD got = 0;
+    WCHAR w[256];
+    int ok, n;
+    if (in == INVALID_HANDLE_VALUE || len == 0)
+        return -1;
+    fputs(prompt, stderr);
+    fflush(stderr);
+    ok = ReadConsoleW(in, w, 255, &got, NULL) && got > 0;
+    CloseHandle(in);
+    if (!ok)
+        return -1;
+    while (got && (w[got - 1] == L'\n' || w[got - 1] == L'\r'))
+        got--;
+    n = WideCharToMultiByte(CP_UTF8, 0, w, (int)got, buf, (int)len - 1, NULL, NULL);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return 0;
+}
+
 int lm_stderr_is_tty(void)
 {
     return lm_win_is_console(GetStdHandle(STD_ERROR_HANDLE));

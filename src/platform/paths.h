@@ -33,6 +33,11 @@ typedef enum lm_dir_kind {
 int lm_dir_path(lm_dir_kind kind, const char *override, char *out, size_t len, char *err,
                 size_t errlen);
 
+/* The machine-wide folder a system service reads its files from:
+ * /etc/lanmsg (POSIX), %PROGRAMDATA%\lanmsg (Windows). 0, or -1 when the
+ * system does not say (out is then ""). */
+int lm_dir_system(char *out, size_t len);
+
 /* Create the folder (and missing parents) with mode 0700 where it is
  * missing, then lm_dir_check it. 0, or -1 with err. */
 int lm_dir_prepare(const char *path, lm_dir_kind kind, char *err, size_t errlen);

@@ -67,6 +67,12 @@ int lm_paths_base(lm_dir_kind kind, char *out, size_t len, char *err, size_t err
     return 0;
 }
 
+int lm_dir_system(char *out, size_t len)
+{
+    snprintf(out, len, "/etc/lanmsg");
+    return 0;
+}
+
 int lm_dir_check(const char *path, lm_dir_kind kind, char *err, size_t errlen)
 {
     struct stat st;

@@ -57,6 +57,18 @@ int lm_paths_base(lm_dir_kind kind, char *out, size_t len, char *err, size_t err
     return 0;
 }
 
+int lm_dir_system(char *out, size_t len)
+{
+    const char *v = getenv("PROGRAMDATA");
+    if (!v || !v[0]) {
+        if (len)
+            out[0] = '\0';
+        return -1;
+    }
+    snprintf(out, len, "%s\\lanmsg", v);
+    return 0;
+}
+
 int lm_dir_check(const char *path, lm_dir_kind kind, char *err, size_t errlen)
 {
     DWORD a = GetFileAttributesA(path);

@@ -86,10 +86,17 @@ int tls_trust_verify(tls_conn *c, uint32_t *flags)
     default:
         c->trust_refused = 1;
         c->trust_flags = *flags ? *flags : MBEDTLS_X509_BADCERT_OTHER;
-        /* The flags pick the alert the peer gets. */
-        *flags |= c->trust.reason == LM_TRUST_R_REVOKED ? MBEDTLS_X509_BADCERT_REVOKED
-                                                        : MBEDTLS_X509_BADCERT_OTHER;
-        return MBEDTLS_ERR_X509_FATAL_ERROR;
+        /* The flags pick the alert the peer gets: unknown_ca for a chain
+         * to no CA of ours, certificate_revoked, bad_certificate. Where
+         * the library fails the handshake on flags (a client; a server
+         * requiring certificates) that is all; a server that takes
+         * clients without one must be stopped outright (its alert is then
+         * the library's access_denied). */
+        if (c->trust.reason == LM_TRUST_R_REVOKED)
+            *flags |= MBEDTLS_X509_BADCERT_REVOKED;
+        else if (!*flags) /* mbedTLS answers BADCERT_OTHER with access_denied, before others */
+            *flags = MBEDTLS_X509_BADCERT_OTHER;
+        return c->cfg->authmode == MBEDTLS_SSL_VERIFY_REQUIRED ? 0 : MBEDTLS_ERR_X509_FATAL_ERROR;
     }
 }
 

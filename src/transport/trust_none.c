@@ -8,6 +8,7 @@
 #include "util/text.h"
 #include "transport/tls_identity.h"
 #include "transport/tls_pake.h"
+#include "transport/tls_trust.h"
 
 static int no_tls(char *err, size_t errlen)
 {
@@ -167,4 +168,42 @@ int lm_pake_random(unsigned char *out, size_t len)
 {
     memset(out, 0, len);
     return -1;
+}
+
+/* ---- the live-connection accessors (tls_trust.h): no TLS connection
+ * exists in this build ---- */
+
+const char *lm_tls_alpn(lm_transport *t)
+{
+    (void)t;
+    return NULL;
+}
+
+int lm_tls_peer_fp(lm_transport *t, unsigned char out[32])
+{
+    (void)t;
+    (void)out;
+    return -1;
+}
+
+int lm_tls_own_fp(lm_transport *t, unsigned char out[32])
+{
+    (void)t;
+    (void)out;
+    return -1;
+}
+
+int lm_tls_export(lm_transport *t, const char *label, unsigned char *out, size_t len)
+{
+    (void)t;
+    (void)label;
+    (void)out;
+    (void)len;
+    return -1;
+}
+
+const lm_trust_result *lm_tls_trust_result(lm_transport *t)
+{
+    (void)t;
+    return NULL;
 }

@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "certgen.h"
+#include "files.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -446,7 +447,9 @@ static const char *find_lang(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    struct options o = {.out = "certs", .key_type = CG_KEY_EC, .days = 825};
+    struct options o = {.out = NULL, .key_type = CG_KEY_EC, .days = 825};
+    static char out_dir[LM_FILES_PATH_MAX];
+    char err[512];
     const char *lang = find_lang(argc, argv);
 
     lm_log_set_program("lanmsg-certgen");
@@ -458,6 +461,14 @@ int main(int argc, char **argv)
     int p = parse_options(argc, argv, &o);
     if (p != 0)
         return p > 0 ? LM_EXIT_OK : LM_EXIT_USAGE;
+    if (!o.out) {
+        /* Where the programs will look for them (src/app/common/files.h). */
+        if (lm_files_out_dir(out_dir, sizeof out_dir, err, sizeof err) != 0) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            return LM_EXIT_USAGE;
+        }
+        o.out = out_dir;
+    }
     if (o.list)
         return cg_list(o.out);
     return run(&o, time(NULL));

@@ -7,6 +7,12 @@
 #include <string.h>
 
 #include "lanmsg/discovery.h"
+#include "files.h"
+#include "pairing/pairing.h"
+#include "platform/paths.h"
+#include "transport/tls_trust.h"
+#include "trust/known_servers.h"
+#include "trust/trust.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +98,39 @@ static int find_on_lan(lm_client *cl, int *looked)
     return 0;
 }
 
+/* A server never met before (no CA, no pin, not in known_servers): trust's
+ * message shows its fingerprint; a person at a terminal is asked, and
+ * --trust-on-first-use answers yes. The key is recorded before anything is
+ * sent. LM_OK, or LM_ERR_VERIFY when the answer is no. */
+static int first_use(lm_client *cl)
+{
+    const lm_trust_result *r = lm_tls_trust_result(cl->tp);
+    char err[512], answer[16];
+
+    if (!r || r->verdict != LM_TRUST_FIRST_USE || cl->o->pairing)
+        return LM_OK;
+    lm_warn(LM_M_PASSTHROUGH, r->msg);
+    if (r->ask) {
+        if (lm_read_tty_line(lm_tr(LM_M_TRUST_ASK), answer, sizeof answer) != 0 ||
+            (answer[0] != 'y' && answer[0] != 'Y' && answer[0] != 's' && answer[0] != 'S')) {
+            lm_warn(LM_M_TRUST_NOT_TRUSTED, r->name);
+            drop(cl);
+            return LM_ERR_VERIFY;
+        }
+    }
+    {
+        unsigned char fp[32];
+        if (lm_tls_peer_fp(cl->tp, fp) != 0 ||
+            lm_trust_remember(cl->trust, r->name, fp, err, sizeof err) != 0) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            drop(cl);
+            return LM_ERR_CONFIG;
+        }
+        lm_info(LM_M_TRUST_REMEMBERED, r->name, cl->known);
+    }
+    return LM_OK;
+}
+
 /* One connection attempt, TLS or plain. Returns LM_OK, or a status with
  * the message already printed (except LM_ERR_NOT_TLS, which the caller
  * may answer with a fallback). */
@@ -133,31 +172,112 @@ static int open_once(lm_client *cl, int tls)
         return LM_ERR_CONFIG;
     }
     rc = handshake(cl);
-    if (rc == LM_OK || rc == LM_ERR_NOT_TLS)
+    if (rc == LM_OK)
+        return first_use(cl);
+    if (rc == LM_ERR_NOT_TLS)
         return rc;
-    lm_warn(LM_M_PASSTHROUGH, cl->tp->err);
+    {
+        /* Trust's line is longer than the transport keeps (a changed key
+         * shows both fingerprints). */
+        const lm_trust_result *r = lm_tls_trust_result(cl->tp);
+        lm_warn(LM_M_PASSTHROUGH,
+                r && r->verdict == LM_TRUST_REFUSE && r->msg[0] ? r->msg : cl->tp->err);
+    }
     drop(cl);
     return rc;
+}
+
+int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err, size_t errlen)
+{
+    return lm_known_key(o->servername ? o->servername : o->host, atoi(o->port), out, len, err,
+                        errlen);
+}
+
+/* The user's known_servers file: in the configuration folder. */
+int lm_client_known_path(char *out, size_t len, char *err, size_t errlen)
+{
+    char dir[1024];
+    if (lm_dir_path(LM_DIR_CONFIG, NULL, dir, sizeof dir, err, errlen) != 0)
+        return -1;
+    return lm_path_join(out, len, dir, "known_servers", err, errlen);
+}
+
+/* The TLS configuration of this client: the CA (--ca, or ca.crt from the
+ * search order), the client certificate (--cert, or the one pairing gave
+ * us for this server), and trust (pin, known_servers, first use) for a
+ * server no CA vouches for. An exit code. */
+static int tls_setup(lm_client *cl, char *err, size_t errlen)
+{
+    const lm_client_opts *o = cl->o;
+    lm_tls_options t = o->tls;
+    char state[1024], hostport[300];
+    int code;
+
+    t.is_server = 0;
+    t.port = atoi(o->port);
+    t.alpn = o->alpn;
+    if (!t.ca_file && !t.insecure && lm_files_find("ca.crt", cl->ca, sizeof cl->ca, NULL, 0))
+        t.ca_file = cl->ca;
+    if (!t.cert_file && !t.insecure &&
+        lm_dir_path(LM_DIR_STATE, o->state_opt, state, sizeof state, err, errlen) == 0 &&
+        lm_client_hostport(o, hostport, sizeof hostport, err, errlen) == 0 &&
+        lm_pair_client_file(state, hostport, cl->pair_file, sizeof cl->pair_file, err, errlen) ==
+            0 &&
+        lm_path_exists(cl->pair_file)) {
+        /* One file holds the key and the certificate pairing made. */
+        t.cert_file = t.key_file = cl->pair_file;
+    }
+    if (!t.insecure) {
+        lm_trust_options to = {.is_server = 0,
+                               .pin = o->pin,
+                               .has_ca = t.ca_file != NULL,
+                               .ca_explicit = o->tls.ca_file != NULL,
+                               .tofu = o->tofu,
+                               .interactive = lm_stdin_is_tty()};
+        if (lm_client_known_path(cl->known, sizeof cl->known, err, errlen) == 0)
+            to.known_path = cl->known;
+        cl->trust = lm_trust_new(&to, err, errlen);
+        if (!cl->trust) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            return LM_EXIT_USAGE;
+        }
+        t.trust = cl->trust;
+    }
+    cl->tls = lm_tls_config_new(&t, err, errlen, &code);
+    if (!cl->tls) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
+    }
+    return LM_EXIT_OK;
+}
+
+int lm_client_forget(const char *text)
+{
+    char known[1024], key[300], err[512];
+    int removed = 0;
+    if (lm_known_key_parse(text, 5000, key, sizeof key, err, sizeof err) != 0 ||
+        lm_client_known_path(known, sizeof known, err, sizeof err) != 0 ||
+        lm_known_forget(known, key, &removed, err, sizeof err) != 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_USAGE;
+    }
+    if (!removed) {
+        lm_warn(LM_M_TRUST_NOT_KNOWN, key, known);
+        return LM_EXIT_RUNTIME;
+    }
+    lm_info(LM_M_TRUST_FORGOTTEN, key, known);
+    return LM_EXIT_OK;
 }
 
 int lm_client_connect(lm_client *cl, const lm_client_opts *o)
 {
     char err[512];
-    int rc, code;
+    int rc;
 
     cl->o = o;
     cl->tp = NULL;
-    if (o->use_tls && !cl->tls) {
-        lm_tls_options t = o->tls;
-        t.is_server = 0;
-        if (!t.ca_file && !t.insecure)
-            t.ca_file = "certs/ca.crt";
-        cl->tls = lm_tls_config_new(&t, err, sizeof err, &code);
-        if (!cl->tls) {
-            lm_warn(LM_M_PASSTHROUGH, err);
-            return LM_EXIT_USAGE;
-        }
-    }
+    if (o->use_tls && !cl->tls && (rc = tls_setup(cl, err, sizeof err)) != LM_EXIT_OK)
+        return rc;
     rc = open_once(cl, o->use_tls);
     if (rc == LM_ERR_NOT_TLS) {
         /* Only a peer that demonstrably does not speak TLS may lead to a
@@ -258,7 +378,9 @@ void lm_client_free(lm_client *cl)
 {
     lm_client_close(cl);
     lm_tls_config_free(cl->tls);
+    lm_trust_free(cl->trust);
     cl->tls = NULL;
+    cl->trust = NULL;
 }
 
 long lm_read_line(char **line, size_t *cap, FILE *in)

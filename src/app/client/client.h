@@ -24,7 +24,13 @@ typedef struct lm_client_opts {
     int repeat;         /* connections made one after the other (>= 1) */
     size_t max_line;    /* longest stdin line sent; longer ones are skipped */
     int udp;            /* --udp: one datagram per message */
-    int retries;        /* --udp: resends when no reply comes (default 2) */
+    /* Trust beside --ca (src/trust/trust.h). */
+    const char *pin;       /* --pin FINGERPRINT */
+    int tofu;              /* --trust-on-first-use */
+    const char *state_opt; /* --state-dir: where pairing keeps this client's key */
+    int pairing;           /* a first-use key is recorded by pairing, once it succeeded */
+    const char *const *alpn;
+    int retries; /* --udp: resends when no reply comes (default 2) */
     const char *message;
     char **words;
     int nwords;
@@ -33,9 +39,13 @@ typedef struct lm_client_opts {
     volatile sig_atomic_t *stop;
 } lm_client_opts;
 
+struct lm_trust;
+
 typedef struct lm_client {
     const lm_client_opts *o;
     lm_tls_config *tls;
+    struct lm_trust *trust;
+    char ca[1024], pair_file[1024], known[1024];
     lm_transport *tp;
     lm_sock sock; /* the connection's socket, closed by lm_client_close */
     int has_sock; /* sock is open (a zeroed lm_client has none) */
@@ -62,6 +72,15 @@ int lm_client_more_ready(lm_client *cl);
 int lm_client_fail(lm_client *cl, int code);
 /* close_notify (TLS) and close the connection. */
 void lm_client_close(lm_client *cl);
+/* The canonical "host:port" of the server the options name, for
+ * known_servers and pairing files. */
+int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err, size_t errlen);
+/* --forget HOST[:PORT]: an exit code. */
+int lm_client_forget(const char *hostport);
+/* Where this user's known_servers file is (it may not exist yet). */
+int lm_client_known_path(char *out, size_t len, char *err, size_t errlen);
+/* --pair CODE: pair with the server, keep its key and our certificate. */
+int lm_client_pair(const lm_client_opts *o, const char *code, const char *name);
 /* Close, and free the TLS configuration. */
 void lm_client_free(lm_client *cl);
 /* --udp: send `message` (or, when NULL, each stdin line) as datagrams and

@@ -13,8 +13,12 @@
 #include "lanmsg/discovery.h"
 #include "lanmsg/framing.h"
 #include "platform/os.h"
+#include "platform/paths.h"
+#include "trust/fingerprint.h"
+#include "trust/known_servers.h"
 #include "util/mem.h"
 #include "util/text.h"
+#include "files.h"
 #include "keypass.h"
 #include "options.h"
 
@@ -22,6 +26,8 @@
 
 /* --discover: list the servers announced on the LAN, and exit. */
 static int discover;
+/* --forget HOST[:PORT], --pair CODE (with --name): actions of their own. */
+static const char *forget, *pair_code, *pair_name;
 
 /* --chat and --nick: the interactive chat client (chat_client.c). */
 static int chat_mode;
@@ -41,10 +47,13 @@ static void tls_only(const char *flag)
  * Options
  * ==================================================================== */
 
-static int parse(lm_client_opts *o, int argc, char **argv)
+static int parse(lm_client_opts *o, const lm_config_args *cfg)
 {
     lm_args a;
+    int argc = cfg->argc;
+    char **argv = cfg->argv;
     lm_args_init(&a, argc, argv, "lanmsg-client");
+    a.origin = cfg->origin;
     for (; a.i < argc && !a.err[0]; a.i++) {
         const char *v;
         if (lm_arg_flag(&a, "-h|--help")) {
@@ -116,6 +125,20 @@ static int parse(lm_client_opts *o, int argc, char **argv)
             long n;
             if (lm_arg_int(&a, "--retries", v, 0, 100, &n) == 0)
                 o->retries = (int)n;
+        } else if (lm_arg_value(&a, "--pin", &v)) {
+            o->pin = v;
+            tls_only("--pin");
+        } else if (lm_arg_flag(&a, "--trust-on-first-use")) {
+            o->tofu = 1;
+            tls_only("--trust-on-first-use");
+        } else if (lm_arg_value(&a, "--forget", &v)) {
+            forget = v;
+        } else if (lm_arg_value(&a, "--pair", &v)) {
+            pair_code = v;
+        } else if (lm_arg_value(&a, "--name", &v)) {
+            pair_name = v;
+        } else if (lm_arg_value(&a, "--state-dir", &v)) {
+            o->state_opt = v;
         } else if (lm_arg_flag(&a, "--discover")) {
             discover = 1;
         } else if (lm_arg_flag(&a, "--chat")) {
@@ -134,10 +157,10 @@ static int parse(lm_client_opts *o, int argc, char **argv)
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PASSTHROUGH, a.err);
+        lm_args_report(&a);
         return LM_EXIT_USAGE;
     }
-    if (tls_flag && !o->use_tls) {
+    if (tls_flag && !o->use_tls && !pair_code && !(discover && !strcmp(tls_flag, "--pin"))) {
         lm_warn(LM_M_OPT_NEEDS_TLS, tls_flag, tls_flag);
         return LM_EXIT_USAGE;
     }
@@ -148,13 +171,71 @@ static int parse(lm_client_opts *o, int argc, char **argv)
  * --discover
  * ==================================================================== */
 
+/* How a heard fingerprint compares with what this client already trusts
+ * for that server: --pin, else the known_servers lines under any of its
+ * names (instance name, host name, addresses, at its port). The TXT
+ * record is only a hint: a match is shown, a difference is flagged, and
+ * neither changes what a connection will check. */
+static void mark_server(const lm_disc_result *r, const lm_known *known, const unsigned char *pin,
+                        char *out, size_t len)
+{
+    unsigned char heard[LM_FP_LEN];
+    char key[LM_KNOWN_KEY_MAX], text[LM_FP_TEXT_MAX], err[256];
+    char bare[sizeof r->host];
+    const char *names[3 + 4];
+    int n = 0;
+
+    out[0] = '\0';
+    if (!r->fp[0] || lm_fp_parse(r->fp, heard, err, sizeof err) != 0)
+        return;
+    if (pin) {
+        lm_format(out, len,
+                  lm_fp_equal(heard, pin) ? LM_M_DISC_MARK_PIN : LM_M_DISC_MARK_PIN_DIFFERS);
+        return;
+    }
+    if (!known)
+        return;
+    /* A connection by instance name records the host without ".local". */
+    snprintf(bare, sizeof bare, "%s", r->host);
+    if (strlen(bare) > 6 && strcmp(bare + strlen(bare) - 6, ".local") == 0)
+        bare[strlen(bare) - 6] = '\0';
+    names[n++] = r->name;
+    names[n++] = r->host;
+    names[n++] = bare;
+    for (int i = 0; i < r->naddr && i < 4; i++)
+        names[n++] = r->addr[i];
+    for (int i = 0; i < n; i++) {
+        const lm_known_entry *e;
+        if (!names[i][0] || lm_known_key(names[i], r->port, key, sizeof key, err, sizeof err) != 0)
+            continue; /* e.g. an instance name with spaces is no host name */
+        if (!(e = lm_known_find(known, key)))
+            continue;
+        if (lm_fp_equal(heard, e->fp)) {
+            lm_format(out, len, LM_M_DISC_MARK_KNOWN, key);
+        } else {
+            lm_fp_format(e->fp, text);
+            lm_format(out, len, LM_M_DISC_MARK_DIFFERS, key, text);
+            return; /* a difference under any name wins over a match */
+        }
+    }
+}
+
 /* One line per server heard within the wait, as lm_disc_format writes it:
- * name, address:port, TLS or plain, fingerprint. */
-static int list_servers(void)
+ * name, address:port, TLS or plain, fingerprint; then how that fingerprint
+ * compares with a pin or known_servers. */
+static int list_servers(const char *pin)
 {
     static lm_disc_result r[32];
-    char err[512], line[512];
-    int n = lm_disc_browse(NULL, LM_CLIENT_DISCOVER_MS, r, 32, err, sizeof err);
+    char err[512], line[512], mark[256], path[1024];
+    unsigned char want[LM_FP_LEN];
+    lm_known *known = NULL;
+    int n;
+
+    if (pin && lm_fp_parse(pin, want, err, sizeof err) != 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_USAGE;
+    }
+    n = lm_disc_browse(NULL, LM_CLIENT_DISCOVER_MS, r, 32, err, sizeof err);
     if (n < 0) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
@@ -163,10 +244,15 @@ static int list_servers(void)
         lm_warn(LM_M_CLI_NONE_FOUND, LM_CLIENT_DISCOVER_MS / 1000);
         return LM_EXIT_RUNTIME;
     }
+    if (!pin && lm_client_known_path(path, sizeof path, err, sizeof err) == 0 &&
+        lm_path_exists(path) && !(known = lm_known_load(path, err, sizeof err)))
+        lm_warn(LM_M_PASSTHROUGH, err); /* listed anyway, without the comparison */
     for (int i = 0; i < n; i++) {
         lm_disc_format(&r[i], line, sizeof line);
-        printf("%s\n", line);
+        mark_server(&r[i], known, pin ? want : NULL, mark, sizeof mark);
+        printf("%s%s\n", line, mark);
     }
+    lm_known_free(known);
     return LM_EXIT_OK;
 }
 
@@ -334,7 +420,8 @@ int main(int argc, char **argv)
 {
     lm_client_opts o;
     lm_client cl, cl0;
-    char err[256];
+    static lm_config_args args; /* lives as long as the program: the options point into it */
+    char err[768];
     int rc, i;
 
     memset(&o, 0, sizeof o);
@@ -348,10 +435,16 @@ int main(int argc, char **argv)
     o.repeat = 1;
     lm_log_set_program("lanmsg-client");
     lm_lang_init(NULL);
-    rc = parse(&o, argc, argv);
+    if (lm_config_load("lanmsg-client", argc, argv, &args, err, sizeof err) != 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_USAGE;
+    }
+    rc = parse(&o, &args);
     if (rc >= 0)
         return rc;
     lm_log_set_level(o.verbose);
+    if (forget)
+        return lm_client_forget(forget);
     if (o.framing == LM_FRAMING_AUTO)
         o.framing = LM_FRAMING_LINE;
     if (o.use_tls) {
@@ -369,7 +462,12 @@ int main(int argc, char **argv)
         return LM_EXIT_RUNTIME;
     }
     if (discover) {
-        rc = list_servers();
+        rc = list_servers(o.pin);
+        lm_net_cleanup();
+        return rc;
+    }
+    if (pair_code) {
+        rc = lm_client_pair(&o, pair_code, pair_name);
         lm_net_cleanup();
         return rc;
     }

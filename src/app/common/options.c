@@ -14,7 +14,21 @@ void lm_args_init(lm_args *a, int argc, char **argv, const char *prog)
     a->argv = argv;
     a->i = 1;
     a->prog = prog;
+    a->origin = NULL;
     a->err[0] = '\0';
+}
+
+/* The loop that reads the options stops one past the argument in error
+ * (or on it, when an option ran out of arguments). */
+void lm_args_report(const lm_args *a)
+{
+    int at = a->i > 1 ? a->i - 1 : 1;
+    if (at >= a->argc)
+        at = a->argc - 1;
+    if (a->origin && at > 0 && a->origin[at])
+        lm_warn(LM_M_OPT_FROM_FILE, a->origin[at], a->err);
+    else
+        lm_warn(LM_M_PASSTHROUGH, a->err);
 }
 
 /* Does `arg` (up to an '=' when allow_eq) equal one of the '|'-separated

@@ -12,7 +12,8 @@ typedef struct lm_args {
     char **argv;
     int i; /* index of the argument being looked at */
     const char *prog;
-    char err[256]; /* set when an option is malformed */
+    char **origin; /* "FILE:LINE" per argument read from a configuration file, or NULL */
+    char err[512]; /* set when an option is malformed */
 } lm_args;
 
 void lm_args_init(lm_args *a, int argc, char **argv, const char *prog);
@@ -21,6 +22,9 @@ int lm_arg_flag(lm_args *a, const char *names);
 /* 1 when argv[i] is `name` with a value; *val points at it. Sets a->err and
  * returns 0 when the value is missing. */
 int lm_arg_value(lm_args *a, const char *names, const char **val);
+/* Print a->err, prefixed with the configuration file and line the
+ * offending option came from, if it came from one. */
+void lm_args_report(const lm_args *a);
 /* For the last else-branch: sets a->err for an unknown option. */
 void lm_arg_unknown(lm_args *a);
 

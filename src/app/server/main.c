@@ -12,6 +12,10 @@
 #include "platform/os.h"
 #include "util/text.h"
 #include "announce.h"
+#include "files.h"
+#include "identity.h"
+#include "platform/paths.h"
+#include "service/pair.h"
 #include "keypass.h"
 #include "options.h"
 
@@ -29,6 +33,9 @@ typedef struct server_opts {
     int udp, tcp; /* --udp: datagrams; --tcp with it: both */
     int log_time; /* -1: as lm_log_time_default says */
     int log_json;
+    server_identity id; /* certificate, trust, pairing (identity.c) */
+    int show_id, pair, list_clients;
+    const char *revoke;
 } server_opts;
 
 static int parse_size(lm_args *a, const char *name, const char *v, long lo, long hi, size_t *out)
@@ -53,11 +60,14 @@ static void log_style(const server_opts *o)
     lm_log_set_style(o->log_time >= 0 ? o->log_time : lm_log_time_default(), o->log_json);
 }
 
-/* Returns -1 to continue, or an exit code. */
-static int parse(server_opts *o, int argc, char **argv)
+/* Returns -1 to continue, or an exit code. Options read from a
+ * configuration file come first in argv; their errors name the file. */
+static int parse(server_opts *o, const lm_config_args *cfg)
 {
     lm_args a;
-    lm_args_init(&a, argc, argv, "lanmsg-server");
+    int argc = cfg->argc;
+    lm_args_init(&a, argc, cfg->argv, "lanmsg-server");
+    a.origin = cfg->origin;
     for (; a.i < argc && !a.err[0]; a.i++) {
         const char *v;
         long n;
@@ -133,6 +143,17 @@ static int parse(server_opts *o, int argc, char **argv)
         } else if (lm_arg_value(&a, "--cipher", &v)) {
             o->tls.cipher = v;
             tls_only(o, "--cipher");
+        } else if (lm_arg_value(&a, "--state-dir", &v)) {
+            o->id.state_opt = v;
+        } else if (lm_arg_flag(&a, "--show-id")) {
+            o->show_id = 1;
+        } else if (lm_arg_flag(&a, "--pair")) {
+            o->pair = 1;
+            tls_only(o, "--pair");
+        } else if (lm_arg_flag(&a, "--list-clients")) {
+            o->list_clients = 1;
+        } else if (lm_arg_value(&a, "--revoke", &v)) {
+            o->revoke = v;
         } else if (lm_arg_value(&a, "--name", &v)) {
             o->name = v;
         } else if (lm_arg_flag(&a, "--no-announce")) {
@@ -151,7 +172,7 @@ static int parse(server_opts *o, int argc, char **argv)
         }
     }
     if (a.err[0]) {
-        lm_warn(LM_M_PASSTHROUGH, a.err);
+        lm_args_report(&a);
         return LM_EXIT_USAGE;
     }
     return -1;
@@ -163,31 +184,52 @@ int main(int argc, char **argv)
     server_opts o;
     lm_server *srv;
     static server_announce announce;
-    char err[512], pass[256];
-    int rc, code;
+    static lm_config_args args;
+    char err[768], pass[256];
+    int rc, code, status = LM_EXIT_OK, net_up = 0;
+    lm_tls_config *tls_made = NULL;
 
     memset(&o, 0, sizeof o);
     lm_server_config_defaults(&o.cfg);
     o.tls.is_server = 1;
     o.log_time = -1;
     log_style(&o);
-    o.tls.cert_file = "certs/server.crt";
-    o.tls.key_file = "certs/server.key";
     lm_log_set_program("lanmsg-server");
     lm_lang_init(NULL);
-    rc = parse(&o, argc, argv);
-    if (rc >= 0)
-        return rc;
+    if (lm_config_load("lanmsg-server", argc, argv, &args, err, sizeof err) != 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_USAGE;
+    }
+    rc = parse(&o, &args);
+    if (rc >= 0) {
+        status = rc;
+        goto out;
+    }
     lm_log_set_level(o.cfg.verbose);
+    /* Actions that only read or change the state folder, then exit. */
+    if (o.show_id) {
+        status = server_identity_show(&o.id, &o.tls, o.cfg.host);
+        goto out;
+    }
+    if (o.list_clients) {
+        status = server_identity_list(&o.id);
+        goto out;
+    }
+    if (o.revoke) {
+        status = server_identity_revoke(&o.id, o.revoke);
+        goto out;
+    }
 
     /* The program picks the service; the engine has no default. */
     if (!(o.cfg.service = lm_service_find(o.service ? o.service : "ack"))) {
         lm_warn(LM_M_SRV_BAD_SERVICE, o.service, lm_service_names());
-        return LM_EXIT_USAGE;
+        status = LM_EXIT_USAGE;
+        goto out;
     }
     if (o.framing && lm_framing_parse(o.framing, &o.cfg.framing) != 0) {
         lm_warn(LM_M_BAD_FRAMING, o.framing);
-        return LM_EXIT_USAGE;
+        status = LM_EXIT_USAGE;
+        goto out;
     }
     /* TCP unless --udp alone. */
     o.cfg.udp = o.udp;
@@ -197,45 +239,74 @@ int main(int argc, char **argv)
     o.tls.datagram = o.udp;
     if (o.udp && !o.cfg.tcp && o.cfg.allow_plain) {
         lm_warn(LM_M_SRV_ALLOW_PLAIN_UDP);
-        return LM_EXIT_USAGE;
+        status = LM_EXIT_USAGE;
+        goto out;
     }
     /* A TLS flag without --tls would be ignored, and the server would
      * speak plain text to someone who believes it is encrypted. */
     if (o.tls_flag && !o.use_tls) {
         lm_warn(LM_M_OPT_NEEDS_TLS, o.tls_flag, o.tls_flag);
-        return LM_EXIT_USAGE;
+        status = LM_EXIT_USAGE;
+        goto out;
     }
     if (lm_net_init(err, sizeof err) != LM_OK) {
         lm_warn(LM_M_PASSTHROUGH, err);
-        return LM_EXIT_RUNTIME;
+        status = LM_EXIT_RUNTIME;
+        goto out;
     }
+    net_up = 1;
     if (o.use_tls) {
-        /* The CA is needed only to check client certificates. */
-        if (!o.tls.ca_file && o.tls.require_client_cert)
-            o.tls.ca_file = "certs/ca.crt";
-        else if (!o.tls.ca_file && lm_file_mode("certs/ca.crt", err, sizeof err) >= 0)
-            o.tls.ca_file = "certs/ca.crt";
+        /* A pairing client has no certificate yet: with --pair the TLS
+         * layer asks for one without requiring it, and the engine requires
+         * it of every connection that did not come to pair. */
+        if (o.pair && o.tls.require_client_cert) {
+            o.tls.require_client_cert = 0;
+            o.cfg.require_verified = 1;
+        }
+        rc = server_identity_setup(&o.id, &o.tls, o.cfg.host, o.tls.ca_file != NULL, o.pair);
+        if (rc >= 0) {
+            status = rc;
+            goto out;
+        }
+        if (o.id.pairing) {
+            o.cfg.alpn_service = &lm_service_pair;
+            o.cfg.alpn = LM_PAIR_ALPN;
+            o.cfg.alpn_params.extra = &o.id.pair;
+        }
         int got = lm_key_pass_get(o.tls.key_file, o.key_pass_file, o.tls.allow_insecure_key_perms,
                                   pass, sizeof pass, err, sizeof err);
         if (got < 0) {
             lm_warn(LM_M_PASSTHROUGH, err);
-            return LM_EXIT_USAGE;
+            status = LM_EXIT_USAGE;
+            goto out;
         }
         o.tls.key_pass = got ? pass : NULL;
         o.cfg.tls = lm_tls_config_new(&o.tls, err, sizeof err, &code);
         lm_key_pass_wipe(pass, sizeof pass);
+        tls_made = o.cfg.tls;
         if (!o.cfg.tls) {
             lm_warn(LM_M_PASSTHROUGH, err);
-            return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
+            status = code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
+            goto out;
         }
+    }
+    if (o.use_tls || o.id.state_opt) {
+        /* Services may keep what must outlive a run there (chat's names). */
+        if (!o.id.state[0] && lm_dir_path(LM_DIR_STATE, o.id.state_opt, o.id.state,
+                                          sizeof o.id.state, err, sizeof err) != 0) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            status = LM_EXIT_USAGE;
+            goto out;
+        }
+        o.cfg.params.state_dir = o.id.state;
     }
     server_announce_init(&announce);
     o.cfg.hook = &announce.hook;
     srv = lm_server_new(&o.cfg, err, sizeof err, &code);
     if (!srv) {
         lm_warn(LM_M_PASSTHROUGH, err);
-        lm_tls_config_free(o.cfg.tls);
-        return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
+        status = code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
+        goto out;
     }
     lm_signals_install(&stop, &reload);
     if (o.cfg.tcp && o.use_tls)
@@ -255,7 +326,8 @@ int main(int argc, char **argv)
         lm_disc_opts d = {.name = o.name,
                           .udp = !o.cfg.tcp, /* with both, TCP is the one announced */
                           .port = (uint16_t)lm_server_port(srv),
-                          .tls = o.use_tls};
+                          .tls = o.use_tls,
+                          .fingerprint = o.use_tls ? o.id.fp_text : NULL};
         server_announce_start(&announce, &d);
     }
     rc = lm_server_run(srv, &stop, &reload, err, sizeof err);
@@ -264,7 +336,14 @@ int main(int argc, char **argv)
     server_announce_stop(&announce);
     lm_info(LM_M_SRV_STOPPED);
     lm_server_free(srv);
-    lm_tls_config_free(o.cfg.tls);
-    lm_net_cleanup();
-    return rc == LM_OK ? LM_EXIT_OK : LM_EXIT_RUNTIME;
+    status = rc == LM_OK ? LM_EXIT_OK : LM_EXIT_RUNTIME;
+out:
+    /* Every exit after the arguments are read frees what it made, so a
+     * leak checker sees the error paths as clean as the normal one. */
+    lm_tls_config_free(tls_made);
+    server_identity_free(&o.id);
+    lm_config_free(&args);
+    if (net_up)
+        lm_net_cleanup();
+    return status;
 }
