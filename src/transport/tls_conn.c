@@ -214,7 +214,9 @@ static int alert_error(tls_conn *c, int d)
             tls_conn_err(&c->t, LM_M_TLS_ALERT_FROM_PEER, peer, alert_name(d), d);
         return LM_ERR_TLS;
     }
-    if (d == 116 || (!c->cfg->cert_file && d == 40 && lm_compat_is_tls13(&c->ssl))) {
+    /* 116 is TLS 1.3's; a DTLS 1.2 server without a certificate from us
+     * says handshake_failure (above), after its hello went through. */
+    if (d == 116 || (!c->cfg->cert_file && d == 40 && (c->dg || lm_compat_is_tls13(&c->ssl)))) {
         tls_conn_err(&c->t, LM_M_TLS_ALERT_CERT_REQUIRED, peer);
         return LM_ERR_VERIFY;
     }
@@ -272,8 +274,15 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
         uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
         return tls_verify_error(c, flags ? flags : MBEDTLS_X509_BADCERT_OTHER);
     }
-    if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
+    if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
+        /* The library says nothing here. Over TCP the closed connection
+         * tells the client; a DTLS client would resend its flight until
+         * its timer gave up, so tell it (RFC 5246 7.4.6). */
+        if (c->dg)
+            mbedtls_ssl_send_alert_message(&c->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                           MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
         return tls_verify_error(c, MBEDTLS_X509_BADCERT_MISSING);
+    }
     if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && lm_compat_last_alert(&c->ssl) >= 0)
         return alert_error(c, lm_compat_last_alert(&c->ssl));
     if (!c->dg && (ret == MBEDTLS_ERR_NET_CONN_RESET || ret == MBEDTLS_ERR_NET_SEND_FAILED ||

@@ -81,6 +81,15 @@ int lm_client_forget(const char *hostport);
 int lm_client_known_path(char *out, size_t len, char *err, size_t errlen);
 /* --pair CODE: pair with the server, keep its key and our certificate. */
 int lm_client_pair(const lm_client_opts *o, const char *code, const char *name);
+/* The TLS configuration and trust of cl->o (cl->o set, cl->tls NULL):
+ * an exit code, the reason printed. With o->udp, made for DTLS too. */
+int lm_client_tls_setup(lm_client *cl, char *err, size_t errlen);
+/* After a handshake (cl->tp): a server met for the first time is asked
+ * about or remembered (--trust-on-first-use). LM_OK, or a code with the
+ * connection dropped and the reason printed. */
+int lm_client_first_use(lm_client *cl);
+/* Print why cl->tp's handshake failed (trust's line when it refused). */
+void lm_client_handshake_failed(lm_client *cl);
 /* Close, and free the TLS configuration. */
 void lm_client_free(lm_client *cl);
 /* --udp: send `message` (or, when NULL, each stdin line) as datagrams and
