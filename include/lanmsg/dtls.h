@@ -48,6 +48,10 @@ typedef struct lm_dtls_rec {
     const unsigned char *cid; /* type 25: the connection ID, else NULL */
     size_t len;               /* the record's body length */
     int client_hello;         /* a handshake record in epoch 0 holding a ClientHello */
+    /* A ClientHello whose first fragment reaches its cookie: the cookie
+     * (cookie_len 0: none), else NULL. */
+    const unsigned char *cookie;
+    size_t cookie_len;
 } lm_dtls_rec;
 
 /* Read the first record's header. cid_len is the length of the IDs this
@@ -76,6 +80,12 @@ void lm_dtls_gate_free(lm_dtls_gate *g);
 lm_dtls_verdict lm_dtls_gate_offer(lm_dtls_gate *g, const lm_addr *from, const char *peer,
                                    const void *data, size_t len, lm_transport **out, char *why,
                                    size_t whylen);
+
+/* 1 when the datagram is a ClientHello whose cookie is valid for `from`:
+ * its sender receives at that address, and the library would start a
+ * handshake with it. Checked without any state, so that a full server
+ * can drop such a hello before the library does a handshake's work. */
+int lm_dtls_gate_cookie_ok(lm_dtls_gate *g, const lm_addr *from, const void *data, size_t len);
 
 /* The connection ID a server peer asked for (LM_DTLS_CID_LEN bytes into
  * out), or 0 when this build has none. */

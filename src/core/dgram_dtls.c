@@ -97,6 +97,16 @@ static void at_gate(lm_loop *l, const lm_addr *from, const unsigned char *data, 
         return;
     }
     lm_addr_format(from, peer, sizeof peer);
+    /* Full, even past the few told so: a hello with a valid cookie would
+     * cost a key exchange and a signature for a session dropped at once.
+     * Cookie-less hellos still get their (cheap, stateless) answer. */
+    if (atomic_load(&srv->clients) >= srv->cfg.max_clients &&
+        atomic_load(&srv->over_limit) >= OVER_LIMIT_MAX &&
+        lm_dtls_gate_cookie_ok(srv->gate, from, data, n)) {
+        if (lm_loop_may_log_refused(l))
+            lm_info(LM_M_SRV_FULL, peer, srv->cfg.max_clients);
+        return;
+    }
     switch (lm_dtls_gate_offer(srv->gate, from, peer, data, n, &tp, why, sizeof why)) {
     case LM_DTLS_DROPPED:
         dropped(from, n, why);

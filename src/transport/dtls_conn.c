@@ -382,6 +382,16 @@ static int spare_ready(lm_dtls_gate *g, char *why, size_t whylen)
     return g->spare ? 0 : -1;
 }
 
+int lm_dtls_gate_cookie_ok(lm_dtls_gate *g, const lm_addr *from, const void *data, size_t len)
+{
+    lm_dtls_rec rec;
+    if (lm_dtls_peek(data, len, LM_DTLS_CID_LEN, &rec) != LM_DTLS_REC_OK || !rec.client_hello ||
+        !rec.cookie || rec.cookie_len == 0)
+        return 0;
+    return mbedtls_ssl_cookie_check(&g->cfg->cookie, rec.cookie, rec.cookie_len, from->bytes,
+                                    from->len) == 0;
+}
+
 lm_dtls_verdict lm_dtls_gate_offer(lm_dtls_gate *g, const lm_addr *from, const char *peer,
                                    const void *data, size_t len, lm_transport **out, char *why,
                                    size_t whylen)

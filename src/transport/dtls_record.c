@@ -12,6 +12,26 @@
 #define HS_HDR   12 /* msg_type, length (3), message_seq (2), fragment offset and length (3+3) */
 #define TYPE_CID 25 /* RFC 9146 tls12_cid */
 
+/* The cookie of a ClientHello (RFC 6347 4.2.1): after the version (2),
+ * the random (32) and the session ID (1 + up to 32), in the first
+ * fragment. Left NULL when the record does not reach that far. */
+static void hello_cookie(const unsigned char *hs, size_t len, lm_dtls_rec *out)
+{
+    const unsigned char *b = hs + HS_HDR;
+    size_t n = len - HS_HDR, at;
+
+    if (hs[6] | hs[7] | hs[8]) /* fragment offset: not the first fragment */
+        return;
+    at = 2 + 32;
+    if (n < at + 1 || b[at] > 32)
+        return;
+    at += 1 + b[at];
+    if (n < at + 1 || n - at - 1 < b[at])
+        return;
+    out->cookie_len = b[at];
+    out->cookie = b + at + 1;
+}
+
 lm_dtls_rec_status lm_dtls_peek(const void *data, size_t len, size_t cid_len, lm_dtls_rec *out)
 {
     const unsigned char *p = data;
@@ -41,6 +61,8 @@ lm_dtls_rec_status lm_dtls_peek(const void *data, size_t len, size_t cid_len, lm
     if (out->len > len - hdr)
         return LM_DTLS_REC_TRUNCATED;
     out->client_hello = p[0] == 22 && out->epoch == 0 && out->len >= HS_HDR && p[hdr] == 1;
+    if (out->client_hello)
+        hello_cookie(p + hdr, out->len, out);
     return LM_DTLS_REC_OK;
 }
 

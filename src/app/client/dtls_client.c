@@ -135,7 +135,10 @@ static void show_reply(dtls_client *d, const char *reply, size_t n, int *refused
     } else if (d->o->verbose >= 0) {
         lm_info(LM_M_CLI_REPLY, shown);
     } else {
-        printf("%s\n", shown); /* -q: just the reply, for scripts */
+        /* -q: just the reply, for scripts; at once, for one that waits
+         * for it before writing the next line */
+        printf("%s\n", shown);
+        fflush(stdout);
     }
 }
 
