@@ -259,7 +259,9 @@ static tls_conn *dtls_make(lm_tls_config *cfg, lm_sock s, const lm_addr *to, con
                                       sizeof c->dg->cid);
         c->dg->has_cid = ret == 0;
     } else {
-        ret = mbedtls_ssl_set_cid(&c->ssl, MBEDTLS_SSL_CID_ENABLED, NULL, 0);
+        /* No ID of our own, but a buffer all the same: the library
+         * copies zero bytes from it, and a null source is undefined. */
+        ret = mbedtls_ssl_set_cid(&c->ssl, MBEDTLS_SSL_CID_ENABLED, c->dg->cid, 0);
     }
 #endif
     if (ret != 0) {

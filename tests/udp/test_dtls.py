@@ -121,6 +121,8 @@ with Server(*SRV) as s:
     # Connection ID: the session survives a new source port.
     if DTLS_PEER:
         r = run([DTLS_PEER, str(s.port), CA, "--move"], timeout=40)
+        check("connected (DTLS 1.2" in r.stdout, "the API client (dtls_peer) connects",
+              r.stdout + r.stderr)
         if "connection IDs: yes" in r.stdout:
             check(r.returncode == 0 and r.stdout.count("reply: Mensagem recebida") == 2,
                   "connection ID: a peer that moves to a new port keeps its session",

@@ -240,8 +240,10 @@ int lm_dtls_client_run(const lm_client_opts *o, const char *message)
     /* The same CA search, pins, known_servers and pairing certificate as
      * --tls over TCP; the configuration gets its datagram side. */
     rc = lm_client_tls_setup(&d.cl, err, sizeof err);
-    if (rc != LM_EXIT_OK)
+    if (rc != LM_EXIT_OK) {
+        lm_client_free(&d.cl); /* what it made before it failed */
         return rc;
+    }
     /* --repeat: new handshakes, resuming the session (see -v). */
     for (int i = 0; i < o->repeat && rc == LM_EXIT_OK; i++) {
         rc = connect_once(&d);
