@@ -339,8 +339,11 @@ void lm_conn_refused(lm_conn *c, const char *why)
         lm_info(LM_M_SRV_REFUSED, c->peer, why);
     c->logged = 1;
     if (c->datagram) {
-        /* DTLS: the alert went out as a datagram, and the socket is
-         * shared: nothing to shut or drain. */
+        /* DTLS: a failed handshake's alert went out as a datagram, and the
+         * socket is shared: nothing to shut or drain. A client refused
+         * after its handshake (no verified certificate) gets close_notify,
+         * or it would wait for replies that never come: no FIN tells it. */
+        lm_tp_shutdown(c->tp);
         c->reason = why;
         c->state = CS_DEAD;
         lm_conn_mark_dirty(c);

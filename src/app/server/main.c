@@ -242,6 +242,11 @@ int main(int argc, char **argv)
         status = LM_EXIT_USAGE;
         goto out;
     }
+    if (o.pair && !o.cfg.tcp) {
+        lm_warn(LM_M_SRV_PAIR_NEEDS_TCP);
+        status = LM_EXIT_USAGE;
+        goto out;
+    }
     /* A TLS flag without --tls would be ignored, and the server would
      * speak plain text to someone who believes it is encrypted. */
     if (o.tls_flag && !o.use_tls) {
