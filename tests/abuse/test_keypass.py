@@ -49,11 +49,12 @@ check(r.returncode == 2 and one_line_error(r.stderr) and "protected by a passphr
 r = run([SERVER, "--port", "0", *base, "--key-pass-file", wrong], timeout=10)
 check(r.returncode == 2 and one_line_error(r.stderr) and "is wrong" in r.stderr,
       "server: a wrong passphrase: exit 2, says it is wrong", r.stderr)
-os.chmod(passfile, 0o644)
-r = run([SERVER, "--port", "0", *base, "--key-pass-file", passfile], timeout=10)
-check(r.returncode == 2 and "chmod 600 " + passfile in r.stderr,
-      "server: a passphrase file others can read is refused, naming that file", r.stderr)
-os.chmod(passfile, 0o600)
+if not os.environ.get("LANMSG_EXE_PREFIX"):  # POSIX modes; Windows has ACLs
+    os.chmod(passfile, 0o644)
+    r = run([SERVER, "--port", "0", *base, "--key-pass-file", passfile], timeout=10)
+    check(r.returncode == 2 and "chmod 600 " + passfile in r.stderr,
+          "server: a passphrase file others can read is refused, naming that file", r.stderr)
+    os.chmod(passfile, 0o600)
 r = run([SERVER, "--port", "0", *base, "--key-pass-file", os.path.join(d, "nope")], timeout=10)
 check(r.returncode == 2 and one_line_error(r.stderr) and "--key-pass-file" in r.stderr,
       "server: a missing passphrase file names it", r.stderr)

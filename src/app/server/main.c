@@ -296,9 +296,13 @@ int main(int argc, char **argv)
         }
     }
     if (o.use_tls || o.id.state_opt) {
-        /* Services may keep what must outlive a run there (chat's names). */
-        if (!o.id.state[0] && lm_dir_path(LM_DIR_STATE, o.id.state_opt, o.id.state,
-                                          sizeof o.id.state, err, sizeof err) != 0) {
+        /* Services may keep what must outlive a run there: chat keeps its
+         * names, so its folder is made (0700) now rather than failing at
+         * the first save. */
+        if ((!o.id.state[0] && lm_dir_path(LM_DIR_STATE, o.id.state_opt, o.id.state,
+                                           sizeof o.id.state, err, sizeof err) != 0) ||
+            (o.cfg.service == lm_service_find("chat") &&
+             lm_dir_prepare(o.id.state, LM_DIR_STATE, err, sizeof err) != 0)) {
             lm_warn(LM_M_PASSTHROUGH, err);
             status = LM_EXIT_USAGE;
             goto out;
