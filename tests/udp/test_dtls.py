@@ -8,6 +8,7 @@ floods of hellos and of half-made handshakes bounded; idle sessions expired;
 a client with no server; garbage; and interop both ways with openssl and
 gnutls. Loopback and ephemeral ports only, every wait bounded."""
 import os
+import random
 import re
 import select
 import shlex
@@ -119,7 +120,8 @@ with Server(*SRV) as s:
           "each stdin line is one record, each answered", r.stdout + r.stderr)
 
     # Connection ID: the session survives a new source port.
-    if DTLS_PEER:
+    # (a cross build for Windows does not build the API client)
+    if DTLS_PEER and os.path.exists(DTLS_PEER):
         r = run([DTLS_PEER, str(s.port), CA, "--move"], timeout=40)
         check("connected (DTLS 1.2" in r.stdout, "the API client (dtls_peer) connects",
               r.stdout + r.stderr)
@@ -155,16 +157,22 @@ with Server(*SRV) as s:
           "a hello with a forged cookie gets a HelloVerifyRequest only", repr(got))
     k.close()
     k2.close()
-    check(s.output().count("connection from") == before, "no session came of either")
+    check(s.output().count("connection from") == before,
+          "neither became a connection (the first only began a handshake)")
 
     # -- garbage ------------------------------------------------------------------
     g = udp_socket()
-    junk = [b"", b"\x00", os.urandom(12), bytes(range(256)), os.urandom(1400),
+    rng = random.Random(13)  # the same junk every run
+
+    def noise(n):
+        return bytes(rng.getrandbits(8) for _ in range(n))
+
+    junk = [b"", b"\x00", noise(12), bytes(range(256)), noise(1400),
             b"\x16\xfe\xfd" + b"\x00" * 8 + b"\x03\xe8" + b"short",   # truncated record
-            b"\x17\xfe\xfd\x00\x01" + b"\x00" * 6 + b"\x00\x10" + os.urandom(16),  # keyed, no peer
-            b"\x19\xfe\xfd\x00\x01" + b"\x00" * 6 + os.urandom(8) + b"\x00\x10" + os.urandom(16),
+            b"\x17\xfe\xfd\x00\x01" + b"\x00" * 6 + b"\x00\x10" + noise(16),  # keyed, no peer
+            b"\x19\xfe\xfd\x00\x01" + b"\x00" * 6 + noise(8) + b"\x00\x10" + noise(16),
             client_hello()[:40],                                     # a hello cut short
-            b"\x16\xfe\xfd" + b"\x00" * 8 + b"\x00\x10" + os.urandom(16),
+            b"\x16\xfe\xfd" + b"\x00" * 8 + b"\x00\x10" + b"\x02" + noise(15),  # not a hello
             b"z" * 65507]
     for j in junk:
         g.sendto(j, ("127.0.0.1", s.port))
@@ -388,9 +396,12 @@ silent.close()
 s = udp_socket()
 free = s.getsockname()[1]
 s.close()
-r = dclient(free, "--ca", CA)
-check(r.returncode == 1 and one_line_error(r.stderr) and "nothing listens on that UDP port"
-      in r.stderr, "nothing on the port: said at once, exit 1", r.stderr)
+r = dclient(free, "--ca", CA, "--timeout", "3")
+# (wine does not pass the ICMP refusal on: there, the bounded wait runs out)
+said = ("nothing listens on that UDP port",) + (
+    ("no DTLS answer",) if os.environ.get("LANMSG_EXE_PREFIX") else ())
+check(r.returncode == 1 and one_line_error(r.stderr) and any(x in r.stderr for x in said),
+      "nothing on the port: said at once, exit 1", r.stderr)
 with Server("--udp") as s:
     r = dclient(s.port, "--ca", CA, "--timeout", "3")
     check(r.returncode != 0 and one_line_error(r.stderr) and "--udp --tls" in r.stderr,
