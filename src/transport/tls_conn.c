@@ -215,8 +215,10 @@ static int alert_error(tls_conn *c, int d)
         return LM_ERR_TLS;
     }
     /* 116 is TLS 1.3's; a DTLS 1.2 server without a certificate from us
-     * says handshake_failure (above), after its hello went through. */
-    if (d == 116 || (!c->cfg->cert_file && d == 40 && (c->dg || lm_compat_is_tls13(&c->ssl)))) {
+     * says handshake_failure (above), after its own certificate came (the
+     * same alert before that means no common cipher or group). */
+    if (d == 116 || (!c->cfg->cert_file && d == 40 &&
+                     ((c->dg && c->cert_seen) || lm_compat_is_tls13(&c->ssl)))) {
         tls_conn_err(&c->t, LM_M_TLS_ALERT_CERT_REQUIRED, peer);
         return LM_ERR_VERIFY;
     }

@@ -241,6 +241,12 @@ with Server(*(SRV + ["--require-client-cert"])) as s:
           "a server whose CA the client does not have is refused", r.stdout + r.stderr)
 
 
+with Server(*(SRV + ["--require-client-cert", "--cipher", "aes256"])) as s:
+    # the same alert before the server's certificate means something else
+    r = dclient(s.port, "--ca", CA, "--cipher", "chacha20")
+    check(r.returncode == 3 and "no TLS settings in common" in r.stderr,
+          "no common cipher is not mistaken for a missing certificate", r.stdout + r.stderr)
+
 # -- pairing over TCP, then mutual TLS over DTLS with the enrolled identity ------------
 r = run([SERVER, "--udp", "--tls", "--pair", "--host", "127.0.0.1", "--port", "0"], env=CENV)
 check(r.returncode == 2 and one_line_error(r.stderr) and "--tcp" in r.stderr,
