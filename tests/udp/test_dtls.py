@@ -186,6 +186,17 @@ with Server(*SRV) as s:
     check(s.alive() and r.returncode == 0 and "Mensagem recebida" in r.stdout,
           "after the garbage the server still serves a client", r.stdout + r.stderr)
 
+# -- oversize: reported, never cut ----------------------------------------------------------
+with Server(*(SRV + ["--max-line", "100"])) as s:
+    r = dclient(s.port, "--ca", CA, "-m", "z" * 500)
+    check(r.returncode == 1 and one_line_error(r.stderr) and "message too long" in r.stderr,
+          "a message over --max-line: the server says so, the client exits 1", r.stderr)
+    check("zzzz" not in s.output(), "no cut part of it reaches the service", s.output()[-800:])
+    r = dclient(s.port, "--ca", CA, "-m", "z" * 20000)
+    check(r.returncode == 1 and one_line_error(r.stderr) and "does not fit one DTLS record"
+          in r.stderr, "a message larger than a record: the client says so, sends nothing",
+          r.stderr)
+
 # -- trust: the same as TLS ------------------------------------------------------------
 r = dclient(free_port(), "--ca", "/nonexistent/ca.crt")
 check(r.returncode == 2 and one_line_error(r.stderr) and "/nonexistent/ca.crt" in r.stderr,
