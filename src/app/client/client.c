@@ -102,7 +102,7 @@ static int find_on_lan(lm_client *cl, int *looked)
  * message shows its fingerprint; a person at a terminal is asked, and
  * --trust-on-first-use answers yes. The key is recorded before anything is
  * sent. LM_OK, or LM_ERR_VERIFY when the answer is no. */
-static int first_use(lm_client *cl)
+int lm_client_first_use(lm_client *cl)
 {
     const lm_trust_result *r = lm_tls_trust_result(cl->tp);
     char err[512], answer[16];
@@ -173,18 +173,22 @@ static int open_once(lm_client *cl, int tls)
     }
     rc = handshake(cl);
     if (rc == LM_OK)
-        return first_use(cl);
+        return lm_client_first_use(cl);
     if (rc == LM_ERR_NOT_TLS)
         return rc;
-    {
-        /* Trust's line is longer than the transport keeps (a changed key
-         * shows both fingerprints). */
-        const lm_trust_result *r = lm_tls_trust_result(cl->tp);
-        lm_warn(LM_M_PASSTHROUGH,
-                r && r->verdict == LM_TRUST_REFUSE && r->msg[0] ? r->msg : cl->tp->err);
-    }
+    lm_client_handshake_failed(cl);
     drop(cl);
     return rc;
+}
+
+void lm_client_handshake_failed(lm_client *cl)
+{
+    /* Trust's line is longer than the transport keeps (a changed key
+     * shows both fingerprints). */
+    const lm_trust_result *r = lm_tls_trust_result(cl->tp);
+    lm_warn(LM_M_PASSTHROUGH, r && r->verdict == LM_TRUST_REFUSE && r->msg[0] ? r->msg
+                              : cl->tp->err[0]                                ? cl->tp->err
+                                               : "TLS handshake failed");
 }
 
 int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err, size_t errlen)
@@ -205,8 +209,8 @@ int lm_client_known_path(char *out, size_t len, char *err, size_t errlen)
 /* The TLS configuration of this client: the CA (--ca, or ca.crt from the
  * search order), the client certificate (--cert, or the one pairing gave
  * us for this server), and trust (pin, known_servers, first use) for a
- * server no CA vouches for. An exit code. */
-static int tls_setup(lm_client *cl, char *err, size_t errlen)
+ * server no CA vouches for. With --udp, its datagram (DTLS) side too. */
+int lm_client_tls_setup(lm_client *cl, char *err, size_t errlen)
 {
     const lm_client_opts *o = cl->o;
     lm_tls_options t = o->tls;
@@ -214,6 +218,7 @@ static int tls_setup(lm_client *cl, char *err, size_t errlen)
     int code;
 
     t.is_server = 0;
+    t.datagram = o->udp;
     t.port = atoi(o->port);
     t.alpn = o->alpn;
     if (!t.ca_file && !t.insecure && lm_files_find("ca.crt", cl->ca, sizeof cl->ca, NULL, 0))
@@ -276,7 +281,7 @@ int lm_client_connect(lm_client *cl, const lm_client_opts *o)
 
     cl->o = o;
     cl->tp = NULL;
-    if (o->use_tls && !cl->tls && (rc = tls_setup(cl, err, sizeof err)) != LM_EXIT_OK)
+    if (o->use_tls && !cl->tls && (rc = lm_client_tls_setup(cl, err, sizeof err)) != LM_EXIT_OK)
         return rc;
     rc = open_once(cl, o->use_tls);
     if (rc == LM_ERR_NOT_TLS) {

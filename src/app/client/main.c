@@ -475,7 +475,8 @@ int main(int argc, char **argv)
         char joined[LM_DEFAULT_MAX_LINE];
         const char *msg = message_of(&o, joined, sizeof joined);
         lm_signals_install(NULL, NULL);
-        rc = lm_udp_client_run(&o, msg);
+        rc = o.use_tls ? lm_dtls_client_run(&o, msg) : lm_udp_client_run(&o, msg);
+        lm_key_pass_wipe(key_pass, sizeof key_pass); /* the TLS configuration had its copy */
         lm_net_cleanup();
         return rc;
     }
