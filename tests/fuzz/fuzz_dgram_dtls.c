@@ -40,25 +40,10 @@ typedef struct sender {
 
 static lm_tls_config *config(void)
 {
-    static lm_tls_config *cfg;
-    if (!cfg) {
-        lm_tls_options o;
-        char err[512];
-        int code;
-        memset(&o, 0, sizeof o);
-        o.is_server = 1;
-        o.datagram = 1;
-        o.cert_file = fz_cert("server.crt");
-        o.key_file = fz_cert("server.key");
-        o.ca_file = fz_cert("ca.crt");
-        cfg = lm_tls_config_new(&o, err, sizeof err, &code);
-        if (!cfg) {
-            fprintf(stderr, "fuzz: %s\n", err);
-            abort();
-        }
+    static int quiet;
+    if (!quiet++)
         lm_log_set_level(LM_LOG_QUIET);
-    }
-    return cfg;
+    return fz_server_config(1);
 }
 
 static sender *senders(void)
