@@ -57,6 +57,23 @@ ENV.pop("SSLKEYLOGFILE", None)
 
 atexit.register(shutil.rmtree, _FOLDERS, True)
 
+
+def user_folder(kind, env=None):
+    """The lanmsg folder the programs use for "config" (known_servers) or
+    "state" (pairing files) with this environment. Under wine that is the
+    prefix's %APPDATA% or %LOCALAPPDATA%, which wine sets whatever the
+    environment says (tests that write there hold the CTest resource lock
+    "user-folders")."""
+    env = env or ENV
+    if os.environ.get("LANMSG_EXE_PREFIX"):
+        var = "APPDATA" if kind == "config" else "LOCALAPPDATA"
+        win = subprocess.run(["wine", "cmd", "/c", "echo %" + var + "%"], capture_output=True,
+                             text=True, env=env, timeout=60).stdout.strip()
+        unix = subprocess.run(["winepath", "-u", win], capture_output=True, text=True, env=env,
+                              timeout=60).stdout.strip()
+        return os.path.join(unix, "lanmsg")
+    return os.path.join(env["XDG_CONFIG_HOME" if kind == "config" else "XDG_STATE_HOME"], "lanmsg")
+
 _failures = []
 
 

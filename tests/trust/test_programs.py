@@ -33,17 +33,9 @@ cli_state = os.path.join(top, "state", "lanmsg")
 # (wine sets them whatever the environment says), POSIX modes mean nothing,
 # and its console cannot be driven through a pseudo-terminal.
 WINE = bool(os.environ.get("LANMSG_EXE_PREFIX"))
-
-
-def wine_folder(var):
-    r = run(["wine", "cmd", "/c", "echo %" + var + "%"], env=ENV)
-    u = run(["winepath", "-u", r.stdout.strip()], env=ENV)
-    return os.path.join(u.stdout.strip(), "lanmsg")
-
-
 if WINE:
-    known = os.path.join(wine_folder("APPDATA"), "known_servers")
-    cli_state = wine_folder("LOCALAPPDATA")
+    known = os.path.join(harness.user_folder("config", ENV), "known_servers")
+    cli_state = harness.user_folder("state", ENV)
     for old in [known] + ([os.path.join(cli_state, f) for f in os.listdir(cli_state)
                            if f.startswith("client-")] if os.path.isdir(cli_state) else []):
         if os.path.exists(old):

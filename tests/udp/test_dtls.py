@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 
+import harness
 from harness import (CLIENT, ENV, SERVER, Certs, Peer, Server, check, client, done, free_port,
                      one_line_error, run)
 
@@ -224,7 +225,7 @@ with Server("--udp", "--tls", "--state-dir", state, "-v", env=CENV) as s:
     r = dclient(s.port)
     check(r.returncode == 0 and "reply: Mensagem recebida" in r.stdout,
           "then known_servers alone is enough", r.stdout + r.stderr)
-    known = os.path.join(home, "config", "lanmsg", "known_servers")
+    known = os.path.join(harness.user_folder("config", CENV), "known_servers")
     with open(known) as f:
         text = f.read()
     with open(known, "w") as f:
