@@ -2,7 +2,7 @@
 # Hardening checks, called by .ci/run:
 #   1. the whole test suite in an ASan+UBSan build; any sanitizer report
 #      from any process (servers included) fails the step;
-#   2. each libFuzzer target for FUZZ_SECONDS (default 30; nine targets,
+#   2. each libFuzzer target for FUZZ_SECONDS (default 30; ten targets,
 #      so at most about five minutes), clang builds with LANMSG_FUZZ=ON;
 #   3. valgrind memcheck over the integration, abuse, interop and chat tests (the
 #      server runs under valgrind through LANMSG_WRAP): no error and no
@@ -64,7 +64,7 @@ step_fuzz() {
     local targets=(fuzz_framer fuzz_options fuzz_chat_cmd fuzz_hello fuzz_mdns fuzz_pairing
                    fuzz_trust_files)
     if grep -q '^LANMSG_WITH_TLS:BOOL=ON' "$b/CMakeCache.txt"; then
-        targets+=(fuzz_tls_config fuzz_tls_server)
+        targets+=(fuzz_tls_config fuzz_tls_server fuzz_dgram_dtls)
     fi
     cmake --build "$b" -j2 --target "${targets[@]}"
     for f in "${targets[@]/#/$b/bin/}"; do

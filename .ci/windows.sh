@@ -85,9 +85,11 @@ export LANMSG_EXE_PREFIX=wine
 #    the server accepted it, every later accept() fails with WSAENOTCONN
 #    (10057) and the reset connection is never taken off the queue, so no
 #    new client is served; Linux drops such a connection and so, by its
-#    documentation, does Windows. Seen under wine only.
+#    documentation, does Windows. Seen under wine only;
+#  - chat.identity: its case rules need certificates for both alice and
+#    Alice, whose files are one file on a case-insensitive file system.
 # LANMSG_WIN_SKIP replaces this list (an empty value runs everything built).
-skip=${LANMSG_WIN_SKIP-'^(certgen_|tls_backend$|chat\.load_quick$|fuzz\.replay\.|abuse\.keys$|abuse\.limits$|interop\.matrix$|abuse\.handshake$)'}
+skip=${LANMSG_WIN_SKIP-'^(certgen_|tls_backend$|chat\.load_quick$|fuzz\.replay\.|abuse\.keys$|abuse\.limits$|interop\.matrix$|abuse\.handshake$|chat\.identity$)'}
 step "tests under wine"
 (cd "$build/lanmsg" && ctest -j2 --output-on-failure --timeout 300 ${skip:+-E "$skip"})
 step "done"

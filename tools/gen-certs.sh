@@ -22,6 +22,10 @@ elif [[ -x $here/lanmsg-certgen ]]; then
     tool=$here/lanmsg-certgen # installed side by side
 else
     tool=$root/build/bin/lanmsg-certgen
+    if [[ ! -x $tool && ! -x $root/tools/setup.sh ]]; then
+        echo "lanmsg-gen-certs: lanmsg-certgen not found beside $here: install lanmsg (cmake --install) or set LANMSG_CERTGEN=/path/to/lanmsg-certgen" >&2
+        exit 127
+    fi
     if [[ ! -x $tool ]]; then
         echo "gen-certs.sh: building lanmsg-certgen in $root/build ..." >&2
         "$root/tools/setup.sh" --for demo --configure-only "$root/build" >/dev/null

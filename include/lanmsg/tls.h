@@ -36,6 +36,7 @@ typedef struct lm_tls_options {
                                 pairing issuer, issuer.crt), beside ca_file */
     int port;                /* client: the server's port, for known_servers */
     const char *const *alpn; /* NULL-terminated protocols offered/accepted; not copied */
+    int datagram;            /* also DTLS 1.2 (lanmsg/dtls.h), from the same files and policy */
 } lm_tls_options;
 
 /* 1 when this build has TLS. */

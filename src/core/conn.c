@@ -193,8 +193,14 @@ void lm_conn_read(lm_conn *c)
                  * only then may fall back, when asked to). */
                 static const char msg[] =
                     "error: this server speaks plain TCP, not TLS; connect without --tls\n";
-                lm_conn_send_raw(c, msg, sizeof msg - 1);
-                lm_conn_close(c, lm_tr(LM_M_REASON_TLS_ON_PLAIN));
+                static const char dmsg[] =
+                    "error: this server speaks plain UDP, not DTLS; send without --tls";
+                if (c->datagram)
+                    lm_conn_send_raw(c, dmsg, sizeof dmsg - 1);
+                else
+                    lm_conn_send_raw(c, msg, sizeof msg - 1);
+                lm_conn_close(
+                    c, lm_tr(c->datagram ? LM_M_REASON_DTLS_PLAIN : LM_M_REASON_TLS_ON_PLAIN));
                 return;
             }
         }
@@ -332,6 +338,17 @@ void lm_conn_refused(lm_conn *c, const char *why)
     if (lm_loop_may_log_refused(c->loop))
         lm_info(LM_M_SRV_REFUSED, c->peer, why);
     c->logged = 1;
+    if (c->datagram) {
+        /* DTLS: a failed handshake's alert went out as a datagram, and the
+         * socket is shared: nothing to shut or drain. A client refused
+         * after its handshake (no verified certificate) gets close_notify,
+         * or it would wait for replies that never come: no FIN tells it. */
+        lm_tp_shutdown(c->tp);
+        c->reason = why;
+        c->state = CS_DEAD;
+        lm_conn_mark_dirty(c);
+        return;
+    }
     /* Not a hard close: the TLS library has just sent its alert, and a
      * close with the client's bytes unread would make the kernel send a
      * reset that can destroy the alert before the client reads it. So: our

@@ -6,7 +6,9 @@
  * datagram has no "close"). From there on a peer is a connection like any
  * other: the same service, the same bounded output queue, the same timers;
  * only its transport is a datagram kind (one read, one datagram) and its
- * output keeps message boundaries. Served by the first loop only. */
+ * output keeps message boundaries. Served by the first loop only.
+ *
+ * With TLS the datagrams are DTLS records, sorted in dgram_dtls.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +31,7 @@ static unsigned bucket_of(const lm_addr *a)
     return h % LM_PEER_BUCKETS;
 }
 
-static lm_conn *find_peer(lm_loop *l, const lm_addr *a)
+lm_conn *lm_dgram_find(lm_loop *l, const lm_addr *a)
 {
     for (lm_conn *c = l->peers[bucket_of(a)]; c; c = c->hnext)
         if (c->addr.len == a->len && memcmp(c->addr.bytes, a->bytes, a->len) == 0)
@@ -37,13 +39,45 @@ static lm_conn *find_peer(lm_loop *l, const lm_addr *a)
     return NULL;
 }
 
-/* A connection for a new peer, counted against --max-clients like any. */
-static lm_conn *new_peer(lm_loop *l, const lm_addr *a)
+static void link_peer(lm_conn *c)
+{
+    unsigned b = bucket_of(&c->addr);
+    c->hnext = c->loop->peers[b];
+    c->loop->peers[b] = c;
+}
+
+static void unlink_peer(lm_conn *c)
+{
+    lm_conn **p = &c->loop->peers[bucket_of(&c->addr)];
+    while (*p && *p != c)
+        p = &(*p)->hnext;
+    if (*p)
+        *p = c->hnext;
+}
+
+lm_conn *lm_dgram_peer_new(lm_loop *l, const lm_addr *a, lm_transport *tp, int over_limit)
 {
     lm_server *srv = l->srv;
     char peer[LM_ADDR_MAX];
     lm_conn *c;
-    unsigned b = bucket_of(a);
+
+    lm_addr_format(a, peer, sizeof peer);
+    c = lm_conn_new(l, srv->udp, peer, over_limit);
+    c->datagram = 1;
+    c->peer_done = 1; /* nothing to wait for when closing: no FIN on a datagram socket */
+    c->addr = *a;
+    link_peer(c);
+    lm_framer_free(&c->framer);
+    lm_framer_init(&c->framer, LM_FRAMING_RAW, srv->cfg.max_line); /* one datagram, one message */
+    c->tp = tp ? tp : lm_udp_new(srv->udp, a, peer);
+    return c;
+}
+
+/* A plain peer's connection, counted against --max-clients like any. */
+static lm_conn *new_peer(lm_loop *l, const lm_addr *a)
+{
+    lm_server *srv = l->srv;
+    lm_conn *c;
 
     if (atomic_load(&srv->stopping))
         return NULL;
@@ -51,45 +85,81 @@ static lm_conn *new_peer(lm_loop *l, const lm_addr *a)
         atomic_fetch_sub(&srv->clients, 1);
         return NULL; /* a flood of addresses cannot grow memory past the limit */
     }
-    lm_addr_format(a, peer, sizeof peer);
-    c = lm_conn_new(l, srv->udp, peer, 0);
-    c->datagram = 1;
-    c->peer_done = 1; /* nothing to wait for when closing: no FIN on a datagram socket */
-    c->addr = *a;
-    c->hnext = l->peers[b];
-    l->peers[b] = c;
-    lm_framer_free(&c->framer);
-    lm_framer_init(&c->framer, LM_FRAMING_RAW, srv->cfg.max_line); /* one datagram, one message */
-    c->tp = lm_udp_new(srv->udp, a, peer);
+    c = lm_dgram_peer_new(l, a, NULL, 0);
     lm_conn_open(c);
     return c;
 }
 
 void lm_dgram_forget(lm_conn *c)
 {
-    lm_loop *l = c->loop;
-    lm_conn **p = &l->peers[bucket_of(&c->addr)];
-    while (*p && *p != c)
-        p = &(*p)->hnext;
-    if (*p)
-        *p = c->hnext;
+    unlink_peer(c);
+    if (c->has_cid)
+        lm_dgram_dtls_forget(c);
+}
+
+void lm_dgram_rehome(lm_conn *c, const lm_addr *a)
+{
+    unlink_peer(c);
+    c->addr = *a;
+    lm_addr_format(a, c->peer, sizeof c->peer);
+    link_peer(c);
+}
+
+/* A plain datagram, to its peer. An oversize one (more than --max-line,
+ * or cut by the system) is reported to the log and to its sender, never
+ * passed on cut. */
+static void dispatch_plain(lm_loop *l, const lm_addr *from, const unsigned char *data, size_t n)
+{
+    lm_server *srv = l->srv;
+    lm_conn *c = lm_dgram_find(l, from);
+
+    if (!c && !(c = new_peer(l, from)))
+        return;
+    if (c->state != CS_OPEN)
+        return;
+    c->t_active = lm_now_ms();
+    if (n > srv->cfg.max_line || n > LM_DGRAM_MAX) {
+        char line[160];
+        int k = snprintf(line, sizeof line,
+                         "error: datagram too long (%zu bytes, more than %zu); it was discarded", n,
+                         srv->cfg.max_line);
+        lm_info(LM_M_SRV_DGRAM_TOO_LONG, c->peer, (long)n, srv->cfg.max_line);
+        lm_conn_send(c, line, (size_t)k);
+    } else if (lm_tp_deliver(c->tp, data, n) != LM_OK) {
+        lm_debug(LM_M_SRV_DGRAM_DROPPED, c->peer);
+    } else {
+        lm_conn_read(c);
+    }
+    lm_conn_mark_dirty(c);
+}
+
+static void tables(lm_loop *l)
+{
+    if (!l->peers) {
+        l->peers = lm_xcalloc(LM_PEER_BUCKETS, sizeof *l->peers);
+        l->dgram_buf = lm_xmalloc(LM_DGRAM_MAX);
+    }
+}
+
+void lm_dgram_dispatch(lm_loop *l, const lm_addr *from, const unsigned char *data, size_t n)
+{
+    tables(l);
+    if (l->srv->gate)
+        lm_dgram_dtls(l, from, data, n);
+    else
+        dispatch_plain(l, from, data, n);
 }
 
 /* Read what the UDP socket holds, up to a budget, and hand each datagram
- * to its peer. An oversize datagram (more than --max-line, or cut by the
- * system) is reported to the log and to its sender, never passed on cut. */
+ * to its peer. */
 void lm_dgram_receive(lm_loop *l)
 {
     lm_server *srv = l->srv;
     char err[160];
 
-    if (!l->peers) {
-        l->peers = lm_xcalloc(LM_PEER_BUCKETS, sizeof *l->peers);
-        l->dgram_buf = lm_xmalloc(LM_DGRAM_MAX);
-    }
+    tables(l);
     for (int i = 0; i < DGRAM_BUDGET; i++) {
         lm_addr from;
-        lm_conn *c;
         long n = lm_net_recvfrom(srv->udp, l->dgram_buf, LM_DGRAM_MAX, &from, err, sizeof err);
         if (n == LM_WANT_READ)
             return;
@@ -98,25 +168,6 @@ void lm_dgram_receive(lm_loop *l)
                 lm_warn(LM_M_SRV_UDP_RECV_FAILED, err);
             continue;
         }
-        c = find_peer(l, &from);
-        if (!c && !(c = new_peer(l, &from)))
-            continue;
-        if (c->state != CS_OPEN)
-            continue;
-        c->t_active = lm_now_ms();
-        if ((size_t)n > srv->cfg.max_line || n > LM_DGRAM_MAX) {
-            char line[160];
-            int k =
-                snprintf(line, sizeof line,
-                         "error: datagram too long (%ld bytes, more than %zu); it was discarded", n,
-                         srv->cfg.max_line);
-            lm_info(LM_M_SRV_DGRAM_TOO_LONG, c->peer, n, srv->cfg.max_line);
-            lm_conn_send(c, line, (size_t)k);
-        } else if (lm_tp_deliver(c->tp, l->dgram_buf, (size_t)n) != LM_OK) {
-            lm_debug(LM_M_SRV_DGRAM_DROPPED, c->peer);
-        } else {
-            lm_conn_read(c);
-        }
-        lm_conn_mark_dirty(c);
+        lm_dgram_dispatch(l, &from, l->dgram_buf, (size_t)n);
     }
 }

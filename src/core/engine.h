@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 
+#include "lanmsg/dtls.h"
 #include "lanmsg/server.h"
 #include "lanmsg/transport.h"
 #include "platform/os.h"
@@ -54,6 +55,11 @@ struct lm_conn {
     int datagram;
     lm_addr addr;
     lm_conn *hnext; /* the loop's peer table chain */
+    /* DTLS: the connection ID this peer puts in its records, by which it
+     * is found when its address changes (the loop's second table). */
+    unsigned char cid[LM_DTLS_CID_LEN];
+    int has_cid;
+    lm_conn *cnext;
     lm_framer framer;
     lm_hello *hello; /* CS_DETECT on a TLS server: the ClientHello front end */
     /* Output queue: one contiguous buffer, consumed from out_head. While a
@@ -99,6 +105,7 @@ struct lm_loop {
     /* Datagram peers of the server's UDP socket (first loop only), found by
      * address; and the buffer datagrams are read into. */
     lm_conn **peers;
+    lm_conn **cid_peers; /* DTLS peers by connection ID */
     unsigned char *dgram_buf;
     char err[256]; /* why the loop failed */
     char scratch[LM_READ_CHUNK];
@@ -108,8 +115,9 @@ struct lm_server {
     lm_server_config cfg;
     void *svc_state;
     void *alpn_svc_state;
-    lm_sock listener; /* TCP, or LM_SOCK_INVALID */
-    lm_sock udp;      /* UDP, or LM_SOCK_INVALID */
+    lm_sock listener;   /* TCP, or LM_SOCK_INVALID */
+    lm_sock udp;        /* UDP, or LM_SOCK_INVALID */
+    lm_dtls_gate *gate; /* with TLS over UDP: hellos from unknown addresses */
     char address[LM_ADDR_MAX];
     int port;
     int nloops;
@@ -152,7 +160,21 @@ void lm_accept_silent_as_plain(lm_conn *c);
 /* dgram.c: the server's UDP socket, and its peers */
 #define LM_PEER_BUCKETS 1024
 void lm_dgram_receive(lm_loop *l);
+/* One datagram read from the UDP socket, to its peer (the fuzz target
+ * calls it directly). */
+void lm_dgram_dispatch(lm_loop *l, const lm_addr *from, const unsigned char *data, size_t n);
 void lm_dgram_forget(lm_conn *c);
+lm_conn *lm_dgram_find(lm_loop *l, const lm_addr *a);
+/* A connection for a new peer at `a`, with its transport (NULL: plain
+ * UDP), in the address table; the caller has counted it (clients or
+ * over_limit). */
+lm_conn *lm_dgram_peer_new(lm_loop *l, const lm_addr *a, lm_transport *tp, int over_limit);
+/* The peer now sends from `a`: found there from now on. */
+void lm_dgram_rehome(lm_conn *c, const lm_addr *a);
+
+/* dgram_dtls.c: the same socket's peers when they speak DTLS */
+void lm_dgram_dtls(lm_loop *l, const lm_addr *from, const unsigned char *data, size_t n);
+void lm_dgram_dtls_forget(lm_conn *c);
 
 /* loop.c */
 lm_loop *lm_loop_new(lm_server *srv, char *err, size_t errlen);

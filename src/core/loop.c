@@ -49,6 +49,7 @@ void lm_loop_free(lm_loop *l)
     }
     lm_poller_free(l->poller);
     free(l->peers);
+    free(l->cid_peers);
     free(l->dgram_buf);
     free(l);
 }
@@ -139,6 +140,12 @@ static void check_timers(lm_loop *l, uint64_t now)
         const char *why = NULL;
         if (c->state == CS_DETECT && cfg->allow_plain && now - c->t_start > DETECT_SILENCE_MS)
             lm_accept_silent_as_plain(c); /* may stay CS_DETECT: a TLS record has begun */
+        /* DTLS: the library resends its last flight when its timer says
+         * so, from inside the handshake call. */
+        if (c->state == CS_HANDSHAKE && c->datagram && lm_dtls_timer_ms(c->tp) == 0) {
+            lm_conn_handshake(c);
+            lm_conn_mark_dirty(c);
+        }
         if (c->state == CS_DETECT || c->state == CS_HANDSHAKE) {
             if (cfg->handshake_timeout_ms > 0 &&
                 now - c->t_start > (uint64_t)cfg->handshake_timeout_ms)

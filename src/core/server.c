@@ -106,6 +106,13 @@ lm_server *lm_server_new(const lm_server_config *cfg, char *err, size_t errlen, 
             return NULL;
         }
         srv->port = lm_net_local_addr(srv->udp, srv->address, sizeof srv->address);
+        /* TLS over UDP is DTLS: hellos from unknown addresses meet the
+         * gate first (the configuration must have been made for it). */
+        if (srv->cfg.tls && !(srv->gate = lm_dtls_gate_new(srv->cfg.tls, srv->udp, err, errlen))) {
+            *code = LM_ERR_CONFIG;
+            lm_server_free(srv);
+            return NULL;
+        }
     }
     srv->nloops = srv->cfg.threads;
     srv->loops = lm_xcalloc((size_t)srv->nloops, sizeof *srv->loops);
@@ -164,6 +171,7 @@ void lm_server_free(lm_server *srv)
     for (i = 0; srv->loops && i < srv->nloops; i++)
         lm_loop_free(srv->loops[i]);
     free(srv->loops);
+    lm_dtls_gate_free(srv->gate);
     if (srv->listener != LM_SOCK_INVALID)
         lm_net_close(srv->listener);
     if (srv->udp != LM_SOCK_INVALID)

@@ -27,6 +27,7 @@
 #if defined(LM_TLS_BACKEND)
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_cache.h>
+#include <mbedtls/ssl_cookie.h>
 #include <mbedtls/ssl_ticket.h>
 #if LM_MBEDTLS_3
 #include <psa/crypto.h>
@@ -270,6 +271,25 @@ static inline int lm_compat_last_alert(const mbedtls_ssl_context *ssl)
 #endif
     return m[1];
 }
+/* DTLS 1.2 (--udp --tls) is part of the design too: the protocol, its
+ * cookie exchange (so that a spoofed address cannot make the server send a
+ * whole flight), and replay protection. Both 2.28 and 3.6 have them. */
+#if !defined(MBEDTLS_SSL_PROTO_DTLS) || !defined(MBEDTLS_SSL_DTLS_HELLO_VERIFY) ||                 \
+    !defined(MBEDTLS_SSL_COOKIE_C) || !defined(MBEDTLS_SSL_DTLS_ANTI_REPLAY)
+#error                                                                                             \
+    "lanmsg needs mbedTLS built with SSL_PROTO_DTLS, SSL_DTLS_HELLO_VERIFY, SSL_COOKIE_C and SSL_DTLS_ANTI_REPLAY"
+#endif
+
+/* DTLS connection IDs (RFC 9146): 3.6 has them (on by default), and
+ * always the record check (mbedtls_ssl_check_record) a server needs
+ * before it believes a peer moved; 2.28 had only a draft, off in Debian's
+ * build. Without them a peer whose address changes starts a new session. */
+#if LM_MBEDTLS_3 && defined(MBEDTLS_SSL_DTLS_CONNECTION_ID)
+#define LM_COMPAT_HAVE_CID 1
+#else
+#define LM_COMPAT_HAVE_CID 0
+#endif
+
 #endif /* LM_TLS_BACKEND */
 
 /* ==== section: certificate generation ==== */

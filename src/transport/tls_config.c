@@ -332,60 +332,54 @@ static void inner_free(tls_inner *in)
     if (!in)
         return;
     mbedtls_ssl_config_free(&in->conf);
+    mbedtls_ssl_config_free(&in->dconf);
     mbedtls_x509_crt_free(&in->cert);
     mbedtls_pk_free(&in->key);
     free(in);
 }
 
-/* Build an immutable inner configuration: the policy, the shared parts of
- * cfg, and freshly loaded own certificate and key. */
-static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
+/* One library configuration: the policy and the shared parts of cfg, over
+ * TCP or (datagram) UDP. Both are built from the same certificate, key, CA
+ * chain and trust, so DTLS verifies exactly as TLS does. */
+static int conf_build(lm_tls_config *cfg, tls_inner *in, mbedtls_ssl_config *conf, int datagram,
+                      char *err, size_t errlen)
 {
-    tls_inner *in = lm_xcalloc(1, sizeof *in);
-    atomic_init(&in->refs, 1);
-    mbedtls_ssl_config_init(&in->conf);
-    mbedtls_x509_crt_init(&in->cert);
-    mbedtls_pk_init(&in->key);
-
-    if (cfg->cert_file && load_own(cfg, in, err, errlen) != 0)
-        goto fail;
-
-    mbedtls_ssl_config *conf = &in->conf;
+    char msg[128];
     int ret = mbedtls_ssl_config_defaults(
         conf, cfg->is_server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
-        MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
-    if (ret != 0) {
-        char msg[128];
-        tls_strerror(ret, msg, sizeof msg);
-        tls_set_err(err, errlen, LM_M_TLS_SETUP_FAILED, msg);
+        datagram ? MBEDTLS_SSL_TRANSPORT_DATAGRAM : MBEDTLS_SSL_TRANSPORT_STREAM,
+        MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0)
         goto fail;
-    }
     mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &cfg->drbg);
-    lm_compat_conf_versions(conf, cfg->min_version, cfg->max_version);
+    if (datagram) {
+        /* DTLS 1.2: the library has no DTLS 1.3 (check_options refuses
+         * --tls-version 13 with datagrams). */
+        lm_compat_conf_versions(conf, 12, 12);
+        if ((ret = dtls_conf(cfg, conf)) != 0)
+            goto fail;
+    } else {
+        lm_compat_conf_versions(conf, cfg->min_version, cfg->max_version);
+        lm_compat_conf_tls13(conf, cfg->is_server);
+    }
     mbedtls_ssl_conf_ciphersuites(conf, cfg->suites);
     lm_compat_conf_groups(conf);
-    lm_compat_conf_tls13(conf, cfg->is_server);
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
     mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 #endif
     mbedtls_ssl_conf_authmode(conf, cfg->authmode);
 #if defined(MBEDTLS_SSL_ALPN)
-    if (cfg->alpn && (ret = mbedtls_ssl_conf_alpn_protocols(conf, (const char **)cfg->alpn)) != 0) {
-        char msg[128];
-        tls_strerror(ret, msg, sizeof msg);
-        tls_set_err(err, errlen, LM_M_TLS_SETUP_FAILED, msg);
+    if (cfg->alpn && (ret = mbedtls_ssl_conf_alpn_protocols(conf, (const char **)cfg->alpn)) != 0)
         goto fail;
-    }
 #endif
     if (cfg->has_ca)
         mbedtls_ssl_conf_ca_chain(conf, &cfg->ca, NULL);
     if (cfg->cert_file) {
         ret = mbedtls_ssl_conf_own_cert(conf, &in->cert, &in->key);
         if (ret != 0) {
-            char msg[128];
             tls_strerror(ret, msg, sizeof msg);
             tls_set_err(err, errlen, LM_M_TLS_CANNOT_USE_CERT, cfg->cert_file, msg);
-            goto fail;
+            return -1;
         }
     }
     if (cfg->is_server) {
@@ -398,6 +392,34 @@ static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
     }
     if (cfg->keylog)
         LM_COMPAT_KEYLOG_CONF(conf, cfg);
+    return 0;
+fail:
+    tls_strerror(ret, msg, sizeof msg);
+    tls_set_err(err, errlen, LM_M_TLS_SETUP_FAILED, msg);
+    return -1;
+}
+
+/* Build an immutable inner configuration: the policy, the shared parts of
+ * cfg, and freshly loaded own certificate and key; the DTLS configuration
+ * beside the TLS one when datagrams were asked for. */
+static tls_inner *inner_new(lm_tls_config *cfg, char *err, size_t errlen)
+{
+    tls_inner *in = lm_xcalloc(1, sizeof *in);
+    atomic_init(&in->refs, 1);
+    mbedtls_ssl_config_init(&in->conf);
+    mbedtls_ssl_config_init(&in->dconf);
+    mbedtls_x509_crt_init(&in->cert);
+    mbedtls_pk_init(&in->key);
+
+    if (cfg->cert_file && load_own(cfg, in, err, errlen) != 0)
+        goto fail;
+    if (conf_build(cfg, in, &in->conf, 0, err, errlen) != 0)
+        goto fail;
+    if (cfg->datagram) {
+        if (conf_build(cfg, in, &in->dconf, 1, err, errlen) != 0)
+            goto fail;
+        in->has_dconf = 1;
+    }
     return in;
 fail:
     inner_free(in);
@@ -493,6 +515,10 @@ static int check_options(const lm_tls_options *o, char *err, size_t errlen)
         tls_set_err(err, errlen, LM_M_TLS_BAD_VERSION, o->tls_version);
         return -1;
     }
+    if (o->tls_version == 13 && o->datagram) {
+        tls_set_err(err, errlen, LM_M_TLS_DTLS13);
+        return -1;
+    }
     if (o->tls_version == 13 && !LM_COMPAT_HAVE_TLS13) {
         tls_set_err(err, errlen, LM_M_TLS_NO_TLS13, lm_tls_library());
         return -1;
@@ -512,6 +538,7 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
         return NULL;
     cfg = lm_xcalloc(1, sizeof *cfg);
     cfg->is_server = o->is_server;
+    cfg->datagram = o->datagram;
     cfg->allow_insecure_key_perms = o->allow_insecure_key_perms;
     cfg->min_version = o->tls_version == 13 ? 13 : 12;
     cfg->max_version = o->tls_version == 12 ? 12 : (LM_COMPAT_HAVE_TLS13 ? 13 : 12);
@@ -527,6 +554,7 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
     mbedtls_ssl_ticket_init(&cfg->ticket);
     mbedtls_ssl_cache_init(&cfg->cache);
     mbedtls_ssl_session_init(&cfg->last);
+    mbedtls_ssl_cookie_init(&cfg->cookie);
 
     if (!cfg->lock) {
         tls_set_err(err, errlen, LM_M_TLS_SETUP_FAILED, "no mutex");
@@ -582,6 +610,14 @@ lm_tls_config *lm_tls_config_new(const lm_tls_options *o, char *err, size_t errl
             goto fail_runtime;
         }
     }
+    /* The cookie key is random per run: a cookie proves the client can
+     * receive at its address, and is good for a minute. */
+    if (o->is_server && o->datagram &&
+        (ret = mbedtls_ssl_cookie_setup(&cfg->cookie, mbedtls_ctr_drbg_random, &cfg->drbg)) != 0) {
+        tls_strerror(ret, msg, sizeof msg);
+        tls_set_err(err, errlen, LM_M_TLS_SETUP_FAILED, msg);
+        goto fail_runtime;
+    }
     keylog_open(cfg);
     cfg->current = inner_new(cfg, err, errlen);
     if (!cfg->current)
@@ -603,6 +639,7 @@ void lm_tls_config_free(lm_tls_config *cfg)
         return;
     tls_inner_put(cfg->current);
     mbedtls_ssl_session_free(&cfg->last);
+    mbedtls_ssl_cookie_free(&cfg->cookie);
     mbedtls_ssl_cache_free(&cfg->cache);
     mbedtls_ssl_ticket_free(&cfg->ticket);
     mbedtls_x509_crt_free(&cfg->ca);

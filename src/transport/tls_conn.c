@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lanmsg/dtls.h"
 #include "transport/tls_internal.h"
 
 _Thread_local tls_conn *tls_current;
@@ -213,7 +214,11 @@ static int alert_error(tls_conn *c, int d)
             tls_conn_err(&c->t, LM_M_TLS_ALERT_FROM_PEER, peer, alert_name(d), d);
         return LM_ERR_TLS;
     }
-    if (d == 116 || (!c->cfg->cert_file && d == 40 && lm_compat_is_tls13(&c->ssl))) {
+    /* 116 is TLS 1.3's; a DTLS 1.2 server without a certificate from us
+     * says handshake_failure (above), after its own certificate came (the
+     * same alert before that means no common cipher or group). */
+    if (d == 116 || (!c->cfg->cert_file && d == 40 &&
+                     ((c->dg && c->cert_seen) || lm_compat_is_tls13(&c->ssl)))) {
         tls_conn_err(&c->t, LM_M_TLS_ALERT_CERT_REQUIRED, peer);
         return LM_ERR_VERIFY;
     }
@@ -257,8 +262,13 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
         return LM_WANT_WRITE;
     if (in_handshake && !c->cfg->is_server && c->first_byte >= 0 &&
         !tls_first_byte_is_tls(c->first_byte)) {
-        tls_conn_err(&c->t, LM_M_TLS_NOT_TLS, c->t.peer);
+        tls_conn_err(&c->t, c->dg ? LM_M_TLS_NOT_DTLS : LM_M_TLS_NOT_TLS, c->t.peer);
         return LM_ERR_NOT_TLS;
+    }
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT && c->dg) {
+        /* DTLS: the library resent its flight until its limit. */
+        tls_conn_err(&c->t, LM_M_TLS_DTLS_TIMEOUT, c->t.peer);
+        return LM_ERR;
     }
     if (in_handshake && c->trust_refused)
         return tls_trust_error(c);
@@ -266,12 +276,19 @@ static int map_error(tls_conn *c, int ret, int in_handshake)
         uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
         return tls_verify_error(c, flags ? flags : MBEDTLS_X509_BADCERT_OTHER);
     }
-    if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
+    if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
+        /* The library says nothing here. Over TCP the closed connection
+         * tells the client; a DTLS client would resend its flight until
+         * its timer gave up, so tell it (RFC 5246 7.4.6). */
+        if (c->dg)
+            mbedtls_ssl_send_alert_message(&c->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                           MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
         return tls_verify_error(c, MBEDTLS_X509_BADCERT_MISSING);
+    }
     if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && lm_compat_last_alert(&c->ssl) >= 0)
         return alert_error(c, lm_compat_last_alert(&c->ssl));
-    if (ret == MBEDTLS_ERR_NET_CONN_RESET || ret == MBEDTLS_ERR_NET_SEND_FAILED ||
-        ret == MBEDTLS_ERR_SSL_CONN_EOF) {
+    if (!c->dg && (ret == MBEDTLS_ERR_NET_CONN_RESET || ret == MBEDTLS_ERR_NET_SEND_FAILED ||
+                   ret == MBEDTLS_ERR_SSL_CONN_EOF)) {
         /* Closed on us: if it told us why first, that is the cause. */
         int d = pending_plain_alert(c);
         if (d >= 0)
@@ -401,8 +418,12 @@ static int after_handshake(tls_conn *c)
     c->handshake_done = 1;
     c->t.secure = 1;
     suite_name(mbedtls_ssl_get_ciphersuite(&c->ssl), suite, sizeof suite);
-    snprintf(c->t.desc, sizeof c->t.desc, "TLS %s %s", strncmp(ver, "TLSv", 4) == 0 ? ver + 4 : ver,
-             suite);
+    /* "TLSv1.3" -> "TLS 1.3", "DTLSv1.2" -> "DTLS 1.2" */
+    if (strncmp(ver, "DTLSv", 5) == 0)
+        snprintf(c->t.desc, sizeof c->t.desc, "DTLS %s %s", ver + 5, suite);
+    else
+        snprintf(c->t.desc, sizeof c->t.desc, "TLS %s %s",
+                 strncmp(ver, "TLSv", 4) == 0 ? ver + 4 : ver, suite);
     c->t.verified = cfg->authmode != MBEDTLS_SSL_VERIFY_NONE && peer &&
                     mbedtls_ssl_get_verify_result(&c->ssl) == 0;
     c->t.peer_cn[0] = '\0';
@@ -489,6 +510,12 @@ static long tls_read(lm_transport *t, void *buf, size_t len)
         }
         if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
             return 0;
+        if (ret == MBEDTLS_ERR_SSL_CLIENT_RECONNECT) {
+            /* DTLS: a new hello with a valid cookie from this peer's
+             * address; this session ends, the next hello starts anew. */
+            tls_conn_err(t, LM_M_REASON_DTLS_RECONNECT);
+            return LM_ERR_RESET;
+        }
         if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF)
             return eof_result(c);
         return map_error(c, ret, 0);
@@ -515,6 +542,11 @@ static long tls_write(lm_transport *t, const void *buf, size_t len)
     }
     if (len > INT_MAX)
         len = INT_MAX;
+    if (c->dg && len > lm_dtls_max_message(t)) {
+        /* One message, one record: DTLS does not split a write. */
+        tls_conn_err(t, LM_M_TLS_DTLS_TOO_BIG, len, lm_dtls_max_message(t));
+        return LM_ERR;
+    }
     for (;;) {
         int ret = mbedtls_ssl_write(&c->ssl, buf, len);
         if (ret >= 0) {
@@ -551,6 +583,7 @@ static void tls_destroy(lm_transport *t)
 {
     tls_conn *c = (tls_conn *)t;
     free(c->prefix);
+    dtls_part_free(c);
     mbedtls_ssl_free(&c->ssl);
     tls_inner_put(c->inner);
     free(c);
@@ -566,8 +599,21 @@ static const lm_transport_ops tls_ops = {
     .destroy = tls_destroy,
 };
 
-lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host,
-                         char *err, size_t errlen)
+/* DTLS: the same operations over datagrams, which the engine delivers
+ * (dtls_conn.c). */
+static const lm_transport_ops dtls_ops = {
+    .kind = "dtls",
+    .handshake = tls_handshake,
+    .read = tls_read,
+    .write = tls_write,
+    .pending = tls_pending,
+    .shutdown = tls_shutdown,
+    .destroy = tls_destroy,
+    .deliver = dtls_deliver,
+};
+
+tls_conn *tls_conn_new(lm_tls_config *cfg, int datagram, lm_sock s, const char *peer,
+                       const char *host, char *err, size_t errlen)
 {
     tls_conn *c;
     char msg[128];
@@ -580,16 +626,20 @@ lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const 
         return NULL;
     }
     c = lm_xcalloc(1, sizeof *c);
-    c->t.ops = &tls_ops;
+    c->t.ops = datagram ? &dtls_ops : &tls_ops;
     c->t.sock = s;
     c->cfg = cfg;
     c->first_byte = -1;
     snprintf(c->t.peer, sizeof c->t.peer, "%s", peer ? peer : "?");
-    snprintf(c->t.desc, sizeof c->t.desc, "TLS (handshake not done)");
+    snprintf(c->t.desc, sizeof c->t.desc, "%s (handshake not done)", datagram ? "DTLS" : "TLS");
     snprintf(c->host, sizeof c->host, "%s", host ? host : "");
     c->inner = tls_inner_get(cfg);
     mbedtls_ssl_init(&c->ssl);
-    ret = mbedtls_ssl_setup(&c->ssl, &c->inner->conf);
+    if (datagram && !c->inner->has_dconf) {
+        tls_set_err(err, errlen, LM_M_TLS_NO_DATAGRAM);
+        goto fail_quiet;
+    }
+    ret = mbedtls_ssl_setup(&c->ssl, datagram ? &c->inner->dconf : &c->inner->conf);
     if (ret != 0)
         goto fail;
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
@@ -620,15 +670,33 @@ lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const 
         }
         lm_mutex_unlock(cfg->lock);
     }
-    return &c->t;
+    return c;
 fail:
     /* The socket is the caller's, as on success (transport.h). */
     tls_strerror(ret, msg, sizeof msg);
     tls_set_err(err, errlen, LM_M_TLS_CONN_SETUP_FAILED, c->t.peer, msg);
+fail_quiet:
     mbedtls_ssl_free(&c->ssl);
     tls_inner_put(c->inner);
     free(c);
     return NULL;
+}
+
+int tls_is_dtls(const lm_transport *t)
+{
+    return t->ops == &dtls_ops;
+}
+
+int tls_conn_error(tls_conn *c, int ret, int in_handshake)
+{
+    return map_error(c, ret, in_handshake);
+}
+
+lm_transport *lm_tls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host,
+                         char *err, size_t errlen)
+{
+    tls_conn *c = tls_conn_new(cfg, 0, s, peer, host, err, errlen);
+    return c ? &c->t : NULL;
 }
 
 lm_transport *lm_tls_new_server_prefixed(lm_tls_config *cfg, lm_sock s, const char *peer,

@@ -10,7 +10,9 @@
  *
  *   tls_config.c   configuration, reload, tickets and the key log
  *   tls_conn.c     one connection: I/O callbacks, handshake, records, errors
- *   tls_verify.c   certificate names, verification and peer identities */
+ *   tls_verify.c   certificate names, verification and peer identities
+ *   dtls_conn.c    datagram mode (DTLS): datagram I/O, timers, the server's
+ *                  cookie gate, connection IDs */
 #ifndef LANMSG_TLS_INTERNAL_H
 #define LANMSG_TLS_INTERNAL_H
 
@@ -58,12 +60,16 @@ typedef struct tls_ticket_id {
 typedef struct tls_inner {
     atomic_int refs;
     mbedtls_ssl_config conf;
+    mbedtls_ssl_config dconf; /* DTLS 1.2: the same policy over datagrams */
+    int has_dconf;            /* built when the options asked for datagrams */
     mbedtls_x509_crt cert;
     mbedtls_pk_context key;
 } tls_inner;
 
 struct lm_tls_config {
     int is_server;
+    int datagram;                  /* a DTLS configuration is built too */
+    mbedtls_ssl_cookie_ctx cookie; /* server, datagram: HelloVerifyRequest cookies */
     int authmode;
     int allow_insecure_key_perms;
     int min_version, max_version;
@@ -131,6 +137,7 @@ typedef struct tls_conn {
     lm_trust_result trust;
     int trust_done, trust_refused;
     uint32_t trust_flags; /* the chain's flags when trust refused */
+    struct dtls_part *dg; /* datagram mode (dtls_conn.c), NULL over TCP */
 } tls_conn;
 
 /* The connection whose handshake this thread is driving, so the ticket and
@@ -175,5 +182,22 @@ void tls_trust_client_after(tls_conn *c);
 /* ---- tls_conn.c ---- */
 /* Fill a connection's last error with a catalog message. */
 void tls_conn_err(lm_transport *t, lm_msg_id id, ...);
+/* A connection over the stream or (datagram = 1) the DTLS configuration,
+ * with the stream I/O callbacks (dtls_conn.c replaces them). NULL with one
+ * line in err. */
+tls_conn *tls_conn_new(lm_tls_config *cfg, int datagram, lm_sock s, const char *peer,
+                       const char *host, char *err, size_t errlen);
+/* 1 for a DTLS transport (whose c->dg is set). */
+int tls_is_dtls(const lm_transport *t);
+/* Map an mbedTLS failure onto error.h, with one line in c->t.err. */
+int tls_conn_error(tls_conn *c, int ret, int in_handshake);
+
+/* ---- dtls_conn.c ---- */
+/* The datagram transport's deliver operation, and its cleanup. */
+int dtls_deliver(lm_transport *t, const void *data, size_t len);
+void dtls_part_free(tls_conn *c);
+/* Set up a DTLS configuration's datagram details (cookies, replay window,
+ * retransmission bounds, connection IDs). 0, or an mbedTLS error. */
+int dtls_conf(lm_tls_config *cfg, mbedtls_ssl_config *conf);
 
 #endif

@@ -5,6 +5,7 @@
  * start-up rather than a link failure or a silent plain connection. */
 #include <stdio.h>
 
+#include "lanmsg/dtls.h"
 #include "lanmsg/tls.h"
 
 int lm_tls_available(void)
@@ -89,4 +90,82 @@ int lm_tls_key_is_encrypted(const char *key_file)
 {
     (void)key_file;
     return 0;
+}
+
+/* DTLS (lanmsg/dtls.h): no configuration can exist, so the engine never
+ * reaches these with one; they keep plain-only builds linking. */
+int lm_dtls_has_cid(void)
+{
+    return 0;
+}
+
+lm_dtls_gate *lm_dtls_gate_new(lm_tls_config *cfg, lm_sock shared, char *err, size_t errlen)
+{
+    (void)cfg;
+    (void)shared;
+    if (err && errlen)
+        snprintf(err, errlen, "this build has no TLS");
+    return NULL;
+}
+
+void lm_dtls_gate_free(lm_dtls_gate *g)
+{
+    (void)g;
+}
+
+int lm_dtls_gate_cookie_ok(lm_dtls_gate *g, const lm_addr *from, const void *data, size_t len)
+{
+    (void)g;
+    (void)from;
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+lm_dtls_verdict lm_dtls_gate_offer(lm_dtls_gate *g, const lm_addr *from, const char *peer,
+                                   const void *data, size_t len, lm_transport **out, char *why,
+                                   size_t whylen)
+{
+    (void)g;
+    (void)from;
+    (void)peer;
+    (void)data;
+    (void)len;
+    *out = NULL;
+    snprintf(why, whylen, "this build has no TLS");
+    return LM_DTLS_DROPPED;
+}
+
+size_t lm_dtls_own_cid(const lm_transport *t, unsigned char *out)
+{
+    (void)t;
+    (void)out;
+    return 0;
+}
+
+int lm_dtls_moved(lm_transport *t, const lm_addr *from, const void *data, size_t len)
+{
+    (void)t;
+    (void)from;
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+long lm_dtls_timer_ms(lm_transport *t)
+{
+    (void)t;
+    return -1;
+}
+
+size_t lm_dtls_max_message(lm_transport *t)
+{
+    (void)t;
+    return 0;
+}
+
+lm_transport *lm_dtls_new(lm_tls_config *cfg, lm_sock s, const char *peer, const char *host,
+                          char *err, size_t errlen)
+{
+    return lm_tls_new(cfg, s, peer, host, err, errlen);
 }

@@ -147,9 +147,13 @@ void tls_trust_client_after(tls_conn *c)
 
 /* ==== tls_trust.h ==== */
 
+/* A TLS or DTLS connection (both are tls_conn), else NULL: DTLS peers
+ * have the same fingerprints, trust verdicts and exporter as TLS ones. */
 static tls_conn *tls_of(lm_transport *t)
 {
-    return t && t->ops && strcmp(t->ops->kind, "tls") == 0 ? (tls_conn *)t : NULL;
+    return t && t->ops && (strcmp(t->ops->kind, "tls") == 0 || strcmp(t->ops->kind, "dtls") == 0)
+               ? (tls_conn *)t
+               : NULL;
 }
 
 const char *lm_tls_alpn(lm_transport *t)

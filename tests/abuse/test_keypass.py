@@ -49,35 +49,41 @@ check(r.returncode == 2 and one_line_error(r.stderr) and "protected by a passphr
 r = run([SERVER, "--port", "0", *base, "--key-pass-file", wrong], timeout=10)
 check(r.returncode == 2 and one_line_error(r.stderr) and "is wrong" in r.stderr,
       "server: a wrong passphrase: exit 2, says it is wrong", r.stderr)
-os.chmod(passfile, 0o644)
-r = run([SERVER, "--port", "0", *base, "--key-pass-file", passfile], timeout=10)
-check(r.returncode == 2 and "chmod 600 " + passfile in r.stderr,
-      "server: a passphrase file others can read is refused, naming that file", r.stderr)
-os.chmod(passfile, 0o600)
+if not os.environ.get("LANMSG_EXE_PREFIX"):  # POSIX modes; Windows has ACLs
+    os.chmod(passfile, 0o644)
+    r = run([SERVER, "--port", "0", *base, "--key-pass-file", passfile], timeout=10)
+    check(r.returncode == 2 and "chmod 600 " + passfile in r.stderr,
+          "server: a passphrase file others can read is refused, naming that file", r.stderr)
+    os.chmod(passfile, 0o600)
 r = run([SERVER, "--port", "0", *base, "--key-pass-file", os.path.join(d, "nope")], timeout=10)
 check(r.returncode == 2 and one_line_error(r.stderr) and "--key-pass-file" in r.stderr,
       "server: a missing passphrase file names it", r.stderr)
 
-# On a terminal the server asks, without echo, and starts.
-pid, fd = pty.fork()
-if pid == 0:
-    os.execve(SERVER, [SERVER, "--host", "127.0.0.1", "--port", "0", "--no-log-time"] + base, ENV)
-out = b""
-sent = False
-end = time.time() + 15
-while time.time() < end and b"listening on" not in out:
-    r_, _, _ = select.select([fd], [], [], 0.2)
-    if r_:
-        try:
-            out += os.read(fd, 4096)
-        except OSError:
-            break
-    if not sent and b"Passphrase for" in out:
-        os.write(fd, b"hunter2 is long\n")
-        sent = True
-check(sent, "on a terminal the server asks for the passphrase", out.decode(errors="replace"))
-check(b"listening on" in out and b"hunter2" not in out,
-      "and starts with it, without echoing it", out.decode(errors="replace"))
-os.kill(pid, 15)
-os.waitpid(pid, 0)
+# On a terminal the server asks, without echo, and starts. (Not under wine:
+# it draws a Windows console onto the pseudo-terminal, which cannot be
+# driven from here.)
+if os.environ.get("LANMSG_EXE_PREFIX"):
+    print("skip - the terminal prompt under wine")
+else:
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(SERVER, [SERVER, "--host", "127.0.0.1", "--port", "0", "--no-log-time"] + base, ENV)
+    out = b""
+    sent = False
+    end = time.time() + 15
+    while time.time() < end and b"listening on" not in out:
+        r_, _, _ = select.select([fd], [], [], 0.2)
+        if r_:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+        if not sent and b"Passphrase for" in out:
+            os.write(fd, b"hunter2 is long\n")
+            sent = True
+    check(sent, "on a terminal the server asks for the passphrase", out.decode(errors="replace"))
+    check(b"listening on" in out and b"hunter2" not in out,
+          "and starts with it, without echoing it", out.decode(errors="replace"))
+    os.kill(pid, 15)
+    os.waitpid(pid, 0)
 done()

@@ -41,10 +41,10 @@ try:
               guest.output() + guest.errors())
         check(guest.finish() == 0, "the guest leaves")
 
-    with Server(*args) as s:
+    with Server(*(args + ["--state-dir", tempfile.mkdtemp(prefix="lanmsg-state-")])) as s:
         guest = Chat(s.port, "--nick", "alice")
         check(guest.wait_for(r"^\* guest-\d+\? is now known as alice\?$") is not None,
-              "without the state folder, the name is free (it came from the folder)",
+              "with another (empty) state folder, the name is free (it came from the folder)",
               guest.output() + guest.errors())
         guest.finish()
 

@@ -28,6 +28,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import re
 import time
 
 SKIP = 77
@@ -485,10 +486,74 @@ def start_server(*args):
     return p, int(m.group(1)) if m else None
 
 
-def client(*args):
+def client(*args, **env):
     binary = os.path.join(os.environ["LANMSG_BIN"], "lanmsg-client")
     return subprocess.run([binary] + list(args), capture_output=True, text=True, timeout=30,
-                          env=dict(os.environ, LANMSG_DISCOVERY="builtin", LANG="C"))
+                          env=dict(os.environ, LANMSG_DISCOVERY="builtin", LANG="C", **env))
+
+
+def test_fingerprints():
+    """A TLS server's fingerprint heard on the LAN, compared with what the
+    client trusts: known_servers and --pin; a match is shown, a difference
+    flagged, and a connection still checks the key itself."""
+    version = subprocess.run([os.path.join(os.environ["LANMSG_BIN"], "lanmsg-server"),
+                              "--version"], capture_output=True, text=True, timeout=30).stdout
+    if "Mbed TLS" not in version:
+        print("skip: fingerprints need a TLS build (%s)" % version.strip())
+        return
+    top = tempfile.mkdtemp(prefix="lanmsg-disc-")
+    show = subprocess.run([os.path.join(os.environ["LANMSG_BIN"], "lanmsg-server"), "--show-id",
+                           "--state-dir", os.path.join(top, "other")],
+                          capture_output=True, text=True, timeout=30,
+                          env=dict(os.environ, LANMSG_CERT_DIR=os.path.join(top, "none")))
+    other = show.stdout.strip()
+    srv, port = start_server("--host", "0.0.0.0", "--name", "tls office", "--tls",
+                             "--state-dir", os.path.join(top, "srv"))
+    m = srv.wait_for(r"identity (\S+),? ", timeout=10)
+    check(port is not None and m is not None and other and other != m.group(1),
+          "a TLS server with its own identity starts: %r %r" % (srv.output(), show.stderr))
+    fp = m.group(1).rstrip(",")
+    conf = os.path.join(top, "config")
+    os.makedirs(os.path.join(conf, "lanmsg"))
+    known = os.path.join(conf, "lanmsg", "known_servers")
+
+    def listed(*args):
+        r = client("--discover", *args, XDG_CONFIG_HOME=conf)
+        rows = [l for l in r.stdout.splitlines() if l.startswith("tls office")]
+        return r, (rows[0] if rows else "")
+
+    r, row = listed()
+    check(r.returncode == 0 and ("fp=" + fp) in row and "known_servers" not in row
+          and "pin" not in row, "--discover shows the fingerprint, unmarked when unknown: %r" % row)
+    with open(known, "w") as f:
+        f.write("127.0.0.1:%d %s 2026-11-01\n" % (port, fp))
+    r, row = listed()
+    check(row.endswith("key matches known_servers (127.0.0.1:%d)" % port),
+          "a fingerprint that matches known_servers is shown as such: %r" % row)
+    with open(known, "w") as f:
+        # Under the address, and under the host name a connection by
+        # instance name records.
+        f.write("127.0.0.1:%d %s 2026-11-01\n%s:%d %s 2026-11-01\n"
+                % (port, other, socket.gethostname().lower(), port, other))
+    r, row = listed()
+    check(re.search(r"KEY DIFFERS from known_servers \(\S+:%d has %s\): not trusted$"
+                    % (port, other), row) is not None,
+          "a fingerprint that differs from known_servers is flagged: %r" % row)
+    r = client("--tls", "--host", "tls office", "--port", str(port), XDG_CONFIG_HOME=conf)
+    check(r.returncode == 3 and "Mensagem recebida" not in r.stdout and other in r.stderr
+          and fp in r.stderr,
+          "and a connection to it by name is refused, both keys shown (exit 3): %r %r"
+          % (r.stdout, r.stderr))
+    r, row = listed("--pin", fp)
+    check(row.endswith("key matches --pin"), "--discover --pin: a match is shown: %r" % row)
+    r, row = listed("--pin", other)
+    check(row.endswith("KEY DIFFERS from --pin: not trusted"),
+          "--discover --pin: a difference is flagged: %r" % row)
+    r, row = listed("--pin", "not-a-fingerprint")
+    check(r.returncode == 2 and r.stderr.count("\n") == 1,
+          "--discover with a malformed --pin: one line, exit 2: %r" % r.stderr)
+    srv.proc.terminate()
+    srv.proc.wait(10)
 
 
 def test_programs():
@@ -522,6 +587,7 @@ def test_programs():
         check(port is not None and zc_info("quiet", 2500) is None, "not announced: %s" % what)
         srv.proc.terminate()
         srv.proc.wait(10)
+    test_fingerprints()
 
 
 def main():

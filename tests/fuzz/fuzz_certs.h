@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lanmsg/tls.h"
+
 static char fz_dir[PATH_MAX];
 
 static inline void fz_cleanup(void)
@@ -66,6 +68,30 @@ static inline const char *fz_write(const char *name, const void *data, size_t le
     if (chmod(p, 0600) != 0)
         abort();
     return p;
+}
+
+/* A server TLS configuration (DTLS with datagram) from those certificates,
+ * made once per process; a failure ends the run. */
+static inline lm_tls_config *fz_server_config(int datagram)
+{
+    static lm_tls_config *cfg[2];
+    if (!cfg[!!datagram]) {
+        lm_tls_options o;
+        char err[512];
+        int code;
+        memset(&o, 0, sizeof o);
+        o.is_server = 1;
+        o.datagram = datagram;
+        o.cert_file = fz_cert("server.crt");
+        o.key_file = fz_cert("server.key");
+        o.ca_file = fz_cert("ca.crt");
+        cfg[!!datagram] = lm_tls_config_new(&o, err, sizeof err, &code);
+        if (!cfg[!!datagram]) {
+            fprintf(stderr, "fuzz: %s\n", err);
+            abort();
+        }
+    }
+    return cfg[!!datagram];
 }
 
 #endif

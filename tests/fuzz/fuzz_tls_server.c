@@ -16,27 +16,6 @@
 #include "fuzz_certs.h"
 #include "lanmsg/tls.h"
 
-static lm_tls_config *server_config(void)
-{
-    static lm_tls_config *cfg;
-    if (!cfg) {
-        lm_tls_options o;
-        char err[512];
-        int code;
-        memset(&o, 0, sizeof o);
-        o.is_server = 1;
-        o.cert_file = fz_cert("server.crt");
-        o.key_file = fz_cert("server.key");
-        o.ca_file = fz_cert("ca.crt");
-        cfg = lm_tls_config_new(&o, err, sizeof err, &code);
-        if (!cfg) {
-            fprintf(stderr, "fuzz: %s\n", err);
-            abort();
-        }
-    }
-    return cfg;
-}
-
 static void drain(int fd)
 {
     char buf[4096];
@@ -73,7 +52,7 @@ static int step(lm_transport *t, int *open)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int sv[2], open = 0;
-    lm_tls_config *cfg = server_config();
+    lm_tls_config *cfg = fz_server_config(0);
 
     if (size > 65536)
         return 0;

@@ -5,6 +5,7 @@ port from its "listening on" line, and run the real lanmsg-client, third-party
 peers (openssl, socat, nc) or small Python sockets against it. Everything is
 on loopback and every wait has a time limit.
 """
+import atexit
 import os
 import re
 import shlex
@@ -28,7 +29,6 @@ def _exe_wrappers(prefix):
     each BIN/*.exe gets a script named like the POSIX program that execs the
     prefix with it, so every call site keeps passing one path and signals
     reach the program itself."""
-    import atexit
     wrapdir = tempfile.mkdtemp(prefix="lanmsg-exe-")
     atexit.register(shutil.rmtree, wrapdir, True)
     for name in os.listdir(BIN):
@@ -45,8 +45,34 @@ if os.environ.get("LANMSG_EXE_PREFIX"):
     _WRAPDIR = _exe_wrappers(os.environ["LANMSG_EXE_PREFIX"])
     SERVER, CLIENT, CERTGEN = (os.path.join(_WRAPDIR, n)
                                for n in ("lanmsg-server", "lanmsg-client", "lanmsg-certgen"))
-ENV = dict(os.environ, LANG="C", LC_ALL="C", LC_MESSAGES="C")
+# The programs keep files in the user's folders (known_servers, a server's
+# identity, chat names): every test gets its own, so no test reads what
+# another left, and none touches the real ones.
+_FOLDERS = tempfile.mkdtemp(prefix="lanmsg-test-home-")
+ENV = dict(os.environ, LANG="C", LC_ALL="C", LC_MESSAGES="C",
+           XDG_CONFIG_HOME=os.path.join(_FOLDERS, "config"),
+           XDG_STATE_HOME=os.path.join(_FOLDERS, "state"))
 ENV.pop("SSLKEYLOGFILE", None)
+
+
+atexit.register(shutil.rmtree, _FOLDERS, True)
+
+
+def user_folder(kind, env=None):
+    """The lanmsg folder the programs use for "config" (known_servers) or
+    "state" (pairing files) with this environment. Under wine that is the
+    prefix's %APPDATA% or %LOCALAPPDATA%, which wine sets whatever the
+    environment says (tests that write there hold the CTest resource lock
+    "user-folders")."""
+    env = env or ENV
+    if os.environ.get("LANMSG_EXE_PREFIX"):
+        var = "APPDATA" if kind == "config" else "LOCALAPPDATA"
+        win = subprocess.run(["wine", "cmd", "/c", "echo %" + var + "%"], capture_output=True,
+                             text=True, env=env, timeout=60).stdout.strip()
+        unix = subprocess.run(["winepath", "-u", win], capture_output=True, text=True, env=env,
+                              timeout=60).stdout.strip()
+        return os.path.join(unix, "lanmsg")
+    return os.path.join(env["XDG_CONFIG_HOME" if kind == "config" else "XDG_STATE_HOME"], "lanmsg")
 
 _failures = []
 
@@ -138,6 +164,10 @@ class Server(Lines):
         # Lines without timestamps, to compare them exactly (test_logs.py covers
         # the timestamped and JSON forms).
         cmd = [SERVER, "--host", host, "--port", "0", "--no-log-time"] + list(args)
+        # A state folder of its own (under wine, %LOCALAPPDATA% is the
+        # prefix's, whatever the environment says, and shared by every test).
+        if "--state-dir" not in args:
+            cmd += ["--state-dir", tempfile.mkdtemp(prefix="state-", dir=_FOLDERS)]
         # LANMSG_WRAP runs the server under a tool, e.g. valgrind (.ci/hardening.sh).
         cmd = shlex.split(os.environ.get("LANMSG_WRAP", "")) + cmd
         self.port = None

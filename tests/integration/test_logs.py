@@ -58,7 +58,8 @@ def serve(args, env=None, tty=False):
     if port:
         exchange(port)
         time.sleep(0.3)
-    p.send_signal(signal.SIGTERM)
+    # wine ends a program at once on SIGTERM; its polite stop is Ctrl-C.
+    p.send_signal(signal.SIGINT if os.environ.get("LANMSG_EXE_PREFIX") else signal.SIGTERM)
     out, err = p.communicate(timeout=10)
     return "".join(lines) + out, err
 
@@ -81,13 +82,18 @@ out, err = serve([], env=dict(ENV, JOURNAL_STREAM="8:12345"))
 check(re.search(r"^\[server\] listening on", out, re.M) and not re.search(STAMP, out, re.M),
       "under journald (JOURNAL_STREAM): no timestamps, journald adds its own", out)
 
-out, _ = serve([], tty=True)
-check(re.search(r"^\[server\] received from 127\.0\.0\.1:\d+: Olá servidor!$", out, re.M)
-      and not re.search(STAMP, out, re.M), "on a terminal: no timestamps", out)
+if os.environ.get("LANMSG_EXE_PREFIX"):
+    # wine draws a Windows console onto the pseudo-terminal (cursor moves
+    # around every character), so the lines cannot be read back there.
+    print("skip - the terminal cases under wine")
+else:
+    out, _ = serve([], tty=True)
+    check(re.search(r"^\[server\] received from 127\.0\.0\.1:\d+: Olá servidor!$", out, re.M)
+          and not re.search(STAMP, out, re.M), "on a terminal: no timestamps", out)
 
-out, _ = serve(["--log-time"], tty=True)
-check(re.search(STAMP + r"\[server\] listening", out, re.M), "--log-time stamps even on a terminal",
-      out)
+    out, _ = serve(["--log-time"], tty=True)
+    check(re.search(STAMP + r"\[server\] listening", out, re.M),
+          "--log-time stamps even on a terminal", out)
 
 out, _ = serve(["--no-log-time"])
 check(not re.search(STAMP, out, re.M) and "[server] listening on" in out,

@@ -8,7 +8,7 @@ import re
 import socket
 import time
 
-from harness import Certs, Server, check, client, done
+from harness import SERVER, Certs, Server, check, client, done, run
 
 certs = Certs()
 other = Certs()
@@ -36,9 +36,11 @@ with Server(*certs.server_args(), "--require-client-cert") as s:
     check(not any(re.search(r"127\.0\.0\.1:%s\b.*127\.0\.0\.1:%s\b" % (p, p), out) for p in ports),
           "the line names the client once", out)
 
-# What the refused client hears, per TLS version.
+# What the refused client hears, per TLS version (1.3 where the library
+# has it: not on the legacy 2.28 build).
 RAW = ("SSL - ", "X509 - ", "Broken pipe", "mbed")
-for ver in ("12", "13"):
+versions = ("12", "13") if "TLS 1.3" in run([SERVER, "--version"]).stdout else ("12",)
+for ver in versions:
     with Server(*certs.server_args(), "--require-client-cert", "--tls-version", ver) as s:
         r = client("--port", s.port, *certs.client_args())
         check(r.returncode == 3 and "client certificate" in r.stderr and "--cert" in r.stderr

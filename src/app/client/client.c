@@ -102,7 +102,7 @@ static int find_on_lan(lm_client *cl, int *looked)
  * message shows its fingerprint; a person at a terminal is asked, and
  * --trust-on-first-use answers yes. The key is recorded before anything is
  * sent. LM_OK, or LM_ERR_VERIFY when the answer is no. */
-static int first_use(lm_client *cl)
+int lm_client_first_use(lm_client *cl)
 {
     const lm_trust_result *r = lm_tls_trust_result(cl->tp);
     char err[512], answer[16];
@@ -173,18 +173,22 @@ static int open_once(lm_client *cl, int tls)
     }
     rc = handshake(cl);
     if (rc == LM_OK)
-        return first_use(cl);
+        return lm_client_first_use(cl);
     if (rc == LM_ERR_NOT_TLS)
         return rc;
-    {
-        /* Trust's line is longer than the transport keeps (a changed key
-         * shows both fingerprints). */
-        const lm_trust_result *r = lm_tls_trust_result(cl->tp);
-        lm_warn(LM_M_PASSTHROUGH,
-                r && r->verdict == LM_TRUST_REFUSE && r->msg[0] ? r->msg : cl->tp->err);
-    }
+    lm_client_handshake_failed(cl);
     drop(cl);
     return rc;
+}
+
+void lm_client_handshake_failed(lm_client *cl)
+{
+    /* Trust's line is longer than the transport keeps (a changed key
+     * shows both fingerprints). */
+    const lm_trust_result *r = lm_tls_trust_result(cl->tp);
+    lm_warn(LM_M_PASSTHROUGH, r && r->verdict == LM_TRUST_REFUSE && r->msg[0] ? r->msg
+                              : cl->tp->err[0]                                ? cl->tp->err
+                                               : "TLS handshake failed");
 }
 
 int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err, size_t errlen)
@@ -194,7 +198,7 @@ int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err
 }
 
 /* The user's known_servers file: in the configuration folder. */
-static int known_servers_path(char *out, size_t len, char *err, size_t errlen)
+int lm_client_known_path(char *out, size_t len, char *err, size_t errlen)
 {
     char dir[1024];
     if (lm_dir_path(LM_DIR_CONFIG, NULL, dir, sizeof dir, err, errlen) != 0)
@@ -205,8 +209,8 @@ static int known_servers_path(char *out, size_t len, char *err, size_t errlen)
 /* The TLS configuration of this client: the CA (--ca, or ca.crt from the
  * search order), the client certificate (--cert, or the one pairing gave
  * us for this server), and trust (pin, known_servers, first use) for a
- * server no CA vouches for. An exit code. */
-static int tls_setup(lm_client *cl, char *err, size_t errlen)
+ * server no CA vouches for. With --udp, its datagram (DTLS) side too. */
+int lm_client_tls_setup(lm_client *cl, char *err, size_t errlen)
 {
     const lm_client_opts *o = cl->o;
     lm_tls_options t = o->tls;
@@ -214,6 +218,7 @@ static int tls_setup(lm_client *cl, char *err, size_t errlen)
     int code;
 
     t.is_server = 0;
+    t.datagram = o->udp;
     t.port = atoi(o->port);
     t.alpn = o->alpn;
     if (!t.ca_file && !t.insecure && lm_files_find("ca.crt", cl->ca, sizeof cl->ca, NULL, 0))
@@ -234,7 +239,7 @@ static int tls_setup(lm_client *cl, char *err, size_t errlen)
                                .ca_explicit = o->tls.ca_file != NULL,
                                .tofu = o->tofu,
                                .interactive = lm_stdin_is_tty()};
-        if (known_servers_path(cl->known, sizeof cl->known, err, errlen) == 0)
+        if (lm_client_known_path(cl->known, sizeof cl->known, err, errlen) == 0)
             to.known_path = cl->known;
         cl->trust = lm_trust_new(&to, err, errlen);
         if (!cl->trust) {
@@ -256,7 +261,7 @@ int lm_client_forget(const char *text)
     char known[1024], key[300], err[512];
     int removed = 0;
     if (lm_known_key_parse(text, 5000, key, sizeof key, err, sizeof err) != 0 ||
-        known_servers_path(known, sizeof known, err, sizeof err) != 0 ||
+        lm_client_known_path(known, sizeof known, err, sizeof err) != 0 ||
         lm_known_forget(known, key, &removed, err, sizeof err) != 0) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_USAGE;
@@ -276,7 +281,7 @@ int lm_client_connect(lm_client *cl, const lm_client_opts *o)
 
     cl->o = o;
     cl->tp = NULL;
-    if (o->use_tls && !cl->tls && (rc = tls_setup(cl, err, sizeof err)) != LM_EXIT_OK)
+    if (o->use_tls && !cl->tls && (rc = lm_client_tls_setup(cl, err, sizeof err)) != LM_EXIT_OK)
         return rc;
     rc = open_once(cl, o->use_tls);
     if (rc == LM_ERR_NOT_TLS) {

@@ -77,13 +77,26 @@ void lm_client_close(lm_client *cl);
 int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err, size_t errlen);
 /* --forget HOST[:PORT]: an exit code. */
 int lm_client_forget(const char *hostport);
+/* Where this user's known_servers file is (it may not exist yet). */
+int lm_client_known_path(char *out, size_t len, char *err, size_t errlen);
 /* --pair CODE: pair with the server, keep its key and our certificate. */
 int lm_client_pair(const lm_client_opts *o, const char *code, const char *name);
+/* The TLS configuration and trust of cl->o (cl->o set, cl->tls NULL):
+ * an exit code, the reason printed. With o->udp, made for DTLS too. */
+int lm_client_tls_setup(lm_client *cl, char *err, size_t errlen);
+/* After a handshake (cl->tp): a server met for the first time is asked
+ * about or remembered (--trust-on-first-use). LM_OK, or a code with the
+ * connection dropped and the reason printed. */
+int lm_client_first_use(lm_client *cl);
+/* Print why cl->tp's handshake failed (trust's line when it refused). */
+void lm_client_handshake_failed(lm_client *cl);
 /* Close, and free the TLS configuration. */
 void lm_client_free(lm_client *cl);
 /* --udp: send `message` (or, when NULL, each stdin line) as datagrams and
  * print the replies. Returns an exit code. */
 int lm_udp_client_run(const lm_client_opts *o, const char *message);
+/* --udp --tls: the same over DTLS 1.2, verified as --tls is. */
+int lm_dtls_client_run(const lm_client_opts *o, const char *message);
 /* Portable getline: returns the length, or -1 at end of input. */
 long lm_read_line(char **line, size_t *cap, FILE *in);
 

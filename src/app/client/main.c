@@ -13,6 +13,9 @@
 #include "lanmsg/discovery.h"
 #include "lanmsg/framing.h"
 #include "platform/os.h"
+#include "platform/paths.h"
+#include "trust/fingerprint.h"
+#include "trust/known_servers.h"
 #include "util/mem.h"
 #include "util/text.h"
 #include "files.h"
@@ -157,7 +160,7 @@ static int parse(lm_client_opts *o, const lm_config_args *cfg)
         lm_args_report(&a);
         return LM_EXIT_USAGE;
     }
-    if (tls_flag && !o->use_tls && !pair_code) {
+    if (tls_flag && !o->use_tls && !pair_code && !(discover && !strcmp(tls_flag, "--pin"))) {
         lm_warn(LM_M_OPT_NEEDS_TLS, tls_flag, tls_flag);
         return LM_EXIT_USAGE;
     }
@@ -168,13 +171,71 @@ static int parse(lm_client_opts *o, const lm_config_args *cfg)
  * --discover
  * ==================================================================== */
 
+/* How a heard fingerprint compares with what this client already trusts
+ * for that server: --pin, else the known_servers lines under any of its
+ * names (instance name, host name, addresses, at its port). The TXT
+ * record is only a hint: a match is shown, a difference is flagged, and
+ * neither changes what a connection will check. */
+static void mark_server(const lm_disc_result *r, const lm_known *known, const unsigned char *pin,
+                        char *out, size_t len)
+{
+    unsigned char heard[LM_FP_LEN];
+    char key[LM_KNOWN_KEY_MAX], text[LM_FP_TEXT_MAX], err[256];
+    char bare[sizeof r->host];
+    const char *names[3 + 4];
+    int n = 0;
+
+    out[0] = '\0';
+    if (!r->fp[0] || lm_fp_parse(r->fp, heard, err, sizeof err) != 0)
+        return;
+    if (pin) {
+        lm_format(out, len,
+                  lm_fp_equal(heard, pin) ? LM_M_DISC_MARK_PIN : LM_M_DISC_MARK_PIN_DIFFERS);
+        return;
+    }
+    if (!known)
+        return;
+    /* A connection by instance name records the host without ".local". */
+    snprintf(bare, sizeof bare, "%s", r->host);
+    if (strlen(bare) > 6 && strcmp(bare + strlen(bare) - 6, ".local") == 0)
+        bare[strlen(bare) - 6] = '\0';
+    names[n++] = r->name;
+    names[n++] = r->host;
+    names[n++] = bare;
+    for (int i = 0; i < r->naddr && i < 4; i++)
+        names[n++] = r->addr[i];
+    for (int i = 0; i < n; i++) {
+        const lm_known_entry *e;
+        if (!names[i][0] || lm_known_key(names[i], r->port, key, sizeof key, err, sizeof err) != 0)
+            continue; /* e.g. an instance name with spaces is no host name */
+        if (!(e = lm_known_find(known, key)))
+            continue;
+        if (lm_fp_equal(heard, e->fp)) {
+            lm_format(out, len, LM_M_DISC_MARK_KNOWN, key);
+        } else {
+            lm_fp_format(e->fp, text);
+            lm_format(out, len, LM_M_DISC_MARK_DIFFERS, key, text);
+            return; /* a difference under any name wins over a match */
+        }
+    }
+}
+
 /* One line per server heard within the wait, as lm_disc_format writes it:
- * name, address:port, TLS or plain, fingerprint. */
-static int list_servers(void)
+ * name, address:port, TLS or plain, fingerprint; then how that fingerprint
+ * compares with a pin or known_servers. */
+static int list_servers(const char *pin)
 {
     static lm_disc_result r[32];
-    char err[512], line[512];
-    int n = lm_disc_browse(NULL, LM_CLIENT_DISCOVER_MS, r, 32, err, sizeof err);
+    char err[512], line[512], mark[256], path[1024];
+    unsigned char want[LM_FP_LEN];
+    lm_known *known = NULL;
+    int n;
+
+    if (pin && lm_fp_parse(pin, want, err, sizeof err) != 0) {
+        lm_warn(LM_M_PASSTHROUGH, err);
+        return LM_EXIT_USAGE;
+    }
+    n = lm_disc_browse(NULL, LM_CLIENT_DISCOVER_MS, r, 32, err, sizeof err);
     if (n < 0) {
         lm_warn(LM_M_PASSTHROUGH, err);
         return LM_EXIT_RUNTIME;
@@ -183,10 +244,15 @@ static int list_servers(void)
         lm_warn(LM_M_CLI_NONE_FOUND, LM_CLIENT_DISCOVER_MS / 1000);
         return LM_EXIT_RUNTIME;
     }
+    if (!pin && lm_client_known_path(path, sizeof path, err, sizeof err) == 0 &&
+        lm_path_exists(path) && !(known = lm_known_load(path, err, sizeof err)))
+        lm_warn(LM_M_PASSTHROUGH, err); /* listed anyway, without the comparison */
     for (int i = 0; i < n; i++) {
         lm_disc_format(&r[i], line, sizeof line);
-        printf("%s\n", line);
+        mark_server(&r[i], known, pin ? want : NULL, mark, sizeof mark);
+        printf("%s%s\n", line, mark);
     }
+    lm_known_free(known);
     return LM_EXIT_OK;
 }
 
@@ -396,7 +462,7 @@ int main(int argc, char **argv)
         return LM_EXIT_RUNTIME;
     }
     if (discover) {
-        rc = list_servers();
+        rc = list_servers(o.pin);
         lm_net_cleanup();
         return rc;
     }
@@ -409,7 +475,8 @@ int main(int argc, char **argv)
         char joined[LM_DEFAULT_MAX_LINE];
         const char *msg = message_of(&o, joined, sizeof joined);
         lm_signals_install(NULL, NULL);
-        rc = lm_udp_client_run(&o, msg);
+        rc = o.use_tls ? lm_dtls_client_run(&o, msg) : lm_udp_client_run(&o, msg);
+        lm_key_pass_wipe(key_pass, sizeof key_pass); /* the TLS configuration had its copy */
         lm_net_cleanup();
         return rc;
     }

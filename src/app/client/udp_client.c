@@ -56,6 +56,7 @@ static int exchange(lm_sock s, const lm_client_opts *o, const char *peer, const 
             lm_info(LM_M_CLI_REPLY, shown);
         } else {
             printf("%s\n", shown);
+            fflush(stdout); /* a script reading replies sees each at once */
         }
         return LM_EXIT_OK;
     }

@@ -54,6 +54,10 @@ static int pick_certificate(server_identity *id, lm_tls_options *tls, const char
         return -1;
     if (id->own && !quiet)
         lm_info(created ? LM_M_SRV_IDENTITY_NEW : LM_M_SRV_IDENTITY, id->fp_text, id->state);
+    else if (!quiet && !tls->cert_file && id->fp_text[0])
+        /* Found through the search order: say which one, so a user with
+         * several folders knows which file clients will see. */
+        lm_info(LM_M_SRV_CERT_FOUND, id->cert, id->fp_text);
     tls->cert_file = id->cert;
     tls->key_file = id->key;
     return 0;

@@ -234,8 +234,16 @@ int main(int argc, char **argv)
     /* TCP unless --udp alone. */
     o.cfg.udp = o.udp;
     o.cfg.tcp = !o.udp || o.tcp;
-    if (o.udp && o.use_tls) {
-        lm_warn(LM_M_SRV_DTLS_NOT_YET);
+    /* --udp --tls is DTLS 1.2: the TLS configuration gets its datagram
+     * side, from the same files. --allow-plain is about TCP clients. */
+    o.tls.datagram = o.udp;
+    if (o.udp && !o.cfg.tcp && o.cfg.allow_plain) {
+        lm_warn(LM_M_SRV_ALLOW_PLAIN_UDP);
+        status = LM_EXIT_USAGE;
+        goto out;
+    }
+    if (o.pair && !o.cfg.tcp) {
+        lm_warn(LM_M_SRV_PAIR_NEEDS_TCP);
         status = LM_EXIT_USAGE;
         goto out;
     }
@@ -288,9 +296,13 @@ int main(int argc, char **argv)
         }
     }
     if (o.use_tls || o.id.state_opt) {
-        /* Services may keep what must outlive a run there (chat's names). */
-        if (!o.id.state[0] && lm_dir_path(LM_DIR_STATE, o.id.state_opt, o.id.state,
-                                          sizeof o.id.state, err, sizeof err) != 0) {
+        /* Services may keep what must outlive a run there: chat keeps its
+         * names, so its folder is made (0700) now rather than failing at
+         * the first save. */
+        if ((!o.id.state[0] && lm_dir_path(LM_DIR_STATE, o.id.state_opt, o.id.state,
+                                           sizeof o.id.state, err, sizeof err) != 0) ||
+            (o.cfg.service == lm_service_find("chat") &&
+             lm_dir_prepare(o.id.state, LM_DIR_STATE, err, sizeof err) != 0)) {
             lm_warn(LM_M_PASSTHROUGH, err);
             status = LM_EXIT_USAGE;
             goto out;
@@ -312,7 +324,10 @@ int main(int argc, char **argv)
                 lm_tls_library());
     else if (o.cfg.tcp)
         lm_info(LM_M_SRV_LISTENING, lm_server_address(srv), lm_tr(LM_M_WORD_PLAIN));
-    if (o.cfg.udp)
+    if (o.cfg.udp && o.use_tls)
+        lm_info(LM_M_SRV_LISTENING_DTLS, lm_server_address(srv), lm_tr(LM_M_WORD_DTLS),
+                lm_tls_library());
+    else if (o.cfg.udp)
         lm_info(LM_M_SRV_LISTENING_UDP, lm_server_address(srv), lm_tr(LM_M_WORD_UDP));
     if (o.cfg.allow_plain)
         lm_warn(LM_M_SRV_PLAIN_ALLOWED);
