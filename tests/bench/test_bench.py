@@ -246,8 +246,26 @@ def test_wiretap(tmp):
     check(cap["udp.c2s"] == m and cap["udp.s2c"] == m,
           "the UDP capture is the message itself, one datagram each way",
           repr(cap["udp.c2s"][:80]) + " / " + repr(cap["udp.s2c"][:80]))
+    udp_part, _, dtls_part = udp_part.partition("==== DTLS")
     check(msg in udp_part and udp_part.count("datagram client -> server, %d bytes" % len(m)) == 1,
           "the printed UDP view shows one datagram of the message's size, in clear")
+    dtls = {}
+    for name in ("dtls.c2s", "dtls.s2c"):
+        try:
+            with open(os.path.join(tmp, name), "rb") as f:
+                dtls[name] = f.read()
+        except OSError:
+            pass
+    if dtls or dtls_part:  # where the build has DTLS
+        both = dtls.get("dtls.c2s", b"") + dtls.get("dtls.s2c", b"")
+        check(len(dtls.get("dtls.c2s", b"")) > 0 and len(dtls.get("dtls.s2c", b"")) > 0,
+              "the DTLS capture is not empty")
+        check(m not in both and m.hex().encode() not in both.hex().encode(),
+              "the DTLS capture does not hold the message, not even as hex")
+        check(both[:3] == bytes([22, 0xfe, 0xfd]),
+              "the DTLS capture starts with a DTLS 1.2 handshake record", both[:16].hex())
+        check(msg not in dtls_part and "version fefd" in dtls_part
+              and "epoch 1" in dtls_part, "the printed DTLS view shows records, not the message")
 
 
 def test_keylog(tmp):

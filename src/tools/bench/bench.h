@@ -223,6 +223,8 @@ void bw_relay_stop(bench_relay *r);
 int bw_wire_bytes(const bench_target *t, double *setup, double *per_msg, char *err, size_t errlen);
 /* Hexdump lines (offset, hex, ASCII) of the first `limit` bytes. */
 void bw_hexdump(const unsigned char *p, size_t n, size_t limit);
+/* "handshake", "application_data"...: a TLS record content type's name. */
+const char *bw_record_type_name(int t);
 /* The eavesdropper's view; returns an exit code. */
 int bw_wiretap(const bench_opts *o, const bench_target *plain, const bench_target *tls);
 
@@ -244,6 +246,27 @@ int bu_wire_bytes(const char *host, const char *port, double *setup, double *per
                   size_t errlen);
 /* The eavesdropper's view of one message over UDP; an exit code. */
 int bu_wiretap(const bench_opts *o, const char *port);
+/* Stop the relay and hand each datagram it kept to show (dir 0: client to
+ * server), in order. */
+void bu_relay_show(bu_relay *r, void (*show)(void *, int, const unsigned char *, size_t),
+                   void *ctx);
+/* The kept datagrams' bytes in DIR/NAME.c2s and DIR/NAME.s2c. */
+void bu_relay_dump(const bu_relay *r, const char *dir, const char *name);
+
+/* ---- bench_dtls.c: DTLS 1.2 (lanmsg-server --udp --tls) ---- */
+typedef struct bd_result {
+    double setup_p50_us;  /* connect to a finished handshake, one at a time */
+    bm_rtt_result rtt[2]; /* 64 B and 1 KiB */
+    double setup_bytes;   /* both ways, cookie exchange included */
+    double per_msg_bytes; /* per 64-byte echo, both ways */
+} bd_result;
+/* Every DTLS figure against the echo server on 127.0.0.1:port; co are
+ * client options with .datagram set (each connection gets a configuration
+ * of its own, so every handshake is a full one). */
+int bd_measure(const char *port, const lm_tls_options *co, int nsetup, int nrtt, bd_result *r,
+               char *err, size_t errlen);
+/* The eavesdropper's view of one message over DTLS; an exit code. */
+int bd_wiretap(const bench_opts *o, const char *port, lm_tls_config *cfg);
 
 /* ---- bench_crypto.c: raw mbedTLS costs ----
  * bench_crypto.c and bench_tlspair.c are the only bench files that include

@@ -13,6 +13,7 @@
  * flatter a figure. */
 #include "bench.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -253,6 +254,44 @@ out:
 
 /* ==== the eavesdropper's view ==== */
 
+void bu_relay_show(bu_relay *r, void (*show)(void *, int, const unsigned char *, size_t), void *ctx)
+{
+    atomic_store(&r->stop, 1);
+    if (r->thread)
+        lm_thread_join(r->thread);
+    r->thread = NULL;
+    for (int i = 0; i < r->ncap; i++)
+        show(ctx, r->cap[i].dir, r->cap[i].data, r->cap[i].len);
+}
+
+void bu_relay_dump(const bu_relay *r, const char *dir, const char *name)
+{
+    for (int d = 0; d < 2; d++) {
+        char path[1024];
+        FILE *f;
+        snprintf(path, sizeof path, "%s/%s.%s", dir, name, d ? "s2c" : "c2s");
+        if (!(f = fopen(path, "wb"))) {
+            bench_out(LM_M_BENCH_CANNOT_WRITE, path, strerror(errno));
+            continue;
+        }
+        for (int i = 0; i < r->ncap; i++)
+            if (r->cap[i].dir == d)
+                fwrite(r->cap[i].data, 1, r->cap[i].len, f);
+        fclose(f);
+    }
+}
+
+/* A datagram in clear: hexdump and text. */
+static void show_clear(void *ctx, int dir, const unsigned char *data, size_t len)
+{
+    char text[512];
+    (void)ctx;
+    bench_out(dir ? LM_M_BENCH_WT_DGRAM_S2C : LM_M_BENCH_WT_DGRAM_C2S, len);
+    bw_hexdump(data, len, 256);
+    lm_escape(text, sizeof text, (const char *)data, len);
+    bench_out(LM_M_BENCH_WT_TEXT, text);
+}
+
 int bu_wiretap(const bench_opts *o, const char *port)
 {
     char err[512], peer[LM_ADDR_MAX], buf[BU_MAX_DGRAM];
@@ -270,31 +309,9 @@ int bu_wiretap(const bench_opts *o, const char *port)
         goto fail;
     bench_out(LM_M_BENCH_WT_UDP_HEADER);
     bench_sleep_ms(50);
-    atomic_store(&r->stop, 1);
-    lm_thread_join(r->thread);
-    r->thread = NULL;
-    for (int i = 0; i < r->ncap; i++) {
-        const bu_dgram *d = &r->cap[i];
-        char text[512];
-        bench_out(d->dir ? LM_M_BENCH_WT_DGRAM_S2C : LM_M_BENCH_WT_DGRAM_C2S, d->len);
-        bw_hexdump(d->data, d->len, 256);
-        lm_escape(text, sizeof text, (const char *)d->data, d->len);
-        bench_out(LM_M_BENCH_WT_TEXT, text);
-    }
+    bu_relay_show(r, show_clear, NULL);
     if (o->dump_dir)
-        for (int dir = 0; dir < 2; dir++) {
-            char path[1024];
-            FILE *f;
-            snprintf(path, sizeof path, "%s/udp.%s", o->dump_dir, dir ? "s2c" : "c2s");
-            if (!(f = fopen(path, "wb"))) {
-                bench_out(LM_M_BENCH_CANNOT_WRITE, path, "fopen");
-                continue;
-            }
-            for (int i = 0; i < r->ncap; i++)
-                if (r->cap[i].dir == dir)
-                    fwrite(r->cap[i].data, 1, r->cap[i].len, f);
-            fclose(f);
-        }
+        bu_relay_dump(r, o->dump_dir, "udp");
     bench_out(LM_M_BENCH_WT_UDP_OUTRO);
     rc = LM_EXIT_OK;
     goto out;

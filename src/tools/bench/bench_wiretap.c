@@ -240,7 +240,7 @@ void bw_hexdump(const unsigned char *p, size_t n, size_t limit)
         bench_out(LM_M_BENCH_WT_MORE, n - shown);
 }
 
-static const char *record_type_name(int t)
+const char *bw_record_type_name(int t)
 {
     switch (t) {
     case 20:
@@ -268,8 +268,8 @@ static void print_records(int dir, const unsigned char *buf, size_t len, size_t 
         size_t body = (size_t)h[3] << 8 | h[4];
         if (len - *used < 5 + body)
             break;
-        bench_out(dir ? LM_M_BENCH_WT_REC_S2C : LM_M_BENCH_WT_REC_C2S, record_type_name(h[0]), h[0],
-                  h[1], h[2], body);
+        bench_out(dir ? LM_M_BENCH_WT_REC_S2C : LM_M_BENCH_WT_REC_C2S, bw_record_type_name(h[0]),
+                  h[0], h[1], h[2], body);
         bw_hexdump(h + 5, body, h[0] == 23 ? 256 : 64);
         *used += 5 + body;
     }

@@ -140,7 +140,9 @@ typedef struct bench_run {
     bench_results res;
     bench_target tgt[BT_N];  /* plain, TLS 1.2, TLS 1.3: echo servers */
     bench_target sink[BT_N]; /* the same, to servers that discard */
-    bench_server srv_plain, srv_tls, sink_plain, sink_tls, srv_udp;
+    bench_server srv_plain, srv_tls, sink_plain, sink_tls, srv_udp, srv_dtls;
+    lm_tls_options dtls_opts; /* the DTLS client's options */
+    lm_tls_config *dtls_cfg;  /* and a configuration made from them */
     char certdir[600], ca[700], crt[700], key[700], tmpdir[600];
     lm_tls_options srv_tls_opts;
     double raw_rt, raw_p50, ecdhe_x, ecdsa, ssl_bytes;
@@ -258,6 +260,22 @@ static int prepare_targets(bench_run *r)
     }
     if (!lm_tls_available() || (o->external && !o->tls_port))
         return LM_EXIT_OK;
+    if (!o->external) {
+        /* DTLS 1.2: the echo service over --udp --tls, the same files. */
+        lm_server_config d = cfg;
+        lm_tls_options so = r->srv_tls_opts, *co = &r->dtls_opts;
+        d.tcp = 0;
+        d.udp = 1;
+        so.datagram = 1;
+        memset(co, 0, sizeof *co);
+        co->ca_file = r->ca;
+        co->datagram = 1;
+        if (bench_server_start(&r->srv_dtls, &d, &so, err, sizeof err) != LM_OK ||
+            !(r->dtls_cfg = lm_tls_config_new(co, err, sizeof err, &code))) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            return LM_EXIT_RUNTIME;
+        }
+    }
     for (int c = BT_TLS12; c <= BT_TLS13; c++) {
         bench_target *t = &r->tgt[c];
         if (c == BT_TLS13 && !lm_tls_has_tls13())
@@ -428,9 +446,24 @@ static int measure_datagrams(bench_run *r)
     row[6]->v[DC_UDP] = per_msg;
     res->dg_have[DC_TCP] = res->dg_have[DC_UDP] = 1;
     res->dg_have[DC_TLS12] = res->have[BT_TLS12];
+    if (r->dtls_cfg) {
+        bd_result d;
+        bench_progress(o, LM_M_BENCH_STEP_DTLS);
+        if (bd_measure(r->srv_dtls.port, &r->dtls_opts, count(o, 100, 10), count(o, 4000, 200), &d,
+                       err, sizeof err) != LM_OK)
+            goto fail;
+        row[0]->v[DC_DTLS] = d.rtt[0].p50_us;
+        row[1]->v[DC_DTLS] = d.rtt[0].p99_us;
+        row[2]->v[DC_DTLS] = d.rtt[1].p50_us;
+        row[3]->v[DC_DTLS] = d.rtt[1].p99_us;
+        row[4]->v[DC_DTLS] = d.setup_p50_us;
+        row[5]->v[DC_DTLS] = d.setup_bytes;
+        row[6]->v[DC_DTLS] = d.per_msg_bytes;
+        res->dg_have[DC_DTLS] = 1;
+    }
     return LM_EXIT_OK;
 fail:
-    lm_warn(LM_M_BENCH_FAILED_STEP, "UDP", err);
+    lm_warn(LM_M_BENCH_FAILED_STEP, "UDP/DTLS", err);
     return LM_EXIT_RUNTIME;
 }
 
@@ -625,6 +658,8 @@ int main(int argc, char **argv)
         rc = bw_wiretap(&o, &r.tgt[BT_PLAIN], r.res.have[BT_TLS12] ? &r.tgt[BT_TLS12] : NULL);
         if (rc == LM_EXIT_OK && r.srv_udp.pid)
             rc = bu_wiretap(&o, r.srv_udp.port);
+        if (rc == LM_EXIT_OK && r.dtls_cfg)
+            rc = bd_wiretap(&o, r.srv_dtls.port, r.dtls_cfg);
     } else if (rc == LM_EXIT_OK) {
         rc = run_bench(&r);
     }
@@ -634,6 +669,8 @@ int main(int argc, char **argv)
     bench_server_stop(&r.sink_plain);
     bench_server_stop(&r.sink_tls);
     bench_server_stop(&r.srv_udp);
+    bench_server_stop(&r.srv_dtls);
+    lm_tls_config_free(r.dtls_cfg);
     for (int c = 0; c < BT_N; c++)
         lm_tls_config_free(r.tgt[c].tls);
     if (!o.certs && !o.external && r.certdir[0])
