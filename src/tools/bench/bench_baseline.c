@@ -9,6 +9,7 @@
  * lanmsg's plain echo over one connection is then compared with it. */
 #include "bench.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,14 +118,46 @@ out_free:
     return rc;
 }
 
-bench_baseline *bb_add(bench_results *res, const char *key, lm_msg_id label, const char *unit,
-                       double baseline, double measured, double ratio, double target, int want_ge,
-                       lm_msg_id note)
+bench_baseline *bb_add(bench_results *res, const char *key, int col, lm_msg_id label,
+                       const char *unit, double baseline, double measured, double ratio,
+                       double target, int want_ge, lm_msg_id note)
 {
     bench_baseline *b;
     if (res->nbase >= BENCH_MAX_BASE)
         return NULL;
     b = &res->base[res->nbase++];
-    *b = (bench_baseline){key, label, unit, baseline, measured, ratio, target, want_ge, note};
+    *b = (bench_baseline){key,
+                          col,
+                          label,
+                          unit,
+                          baseline,
+                          measured,
+                          ratio,
+                          NAN,
+                          NAN,
+                          target,
+                          want_ge,
+                          note,
+                          {NAN, NAN, NAN, NAN, NAN}};
     return b;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double bb_median(const double *v, int n, double *lo, double *hi)
+{
+    double s[64];
+    if (n > 64)
+        n = 64;
+    memcpy(s, v, sizeof *s * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    if (lo)
+        *lo = n > 1 ? s[0] : NAN;
+    if (hi)
+        *hi = n > 1 ? s[n - 1] : NAN;
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }

@@ -326,62 +326,51 @@ out:
     return rc;
 }
 
-/* ==== handshake rate ==== */
+/* ==== one-way bulk ==== */
 
-typedef struct hs_worker {
-    const bench_target *t;
-    uint64_t until_us;
-    long count;
-    int failed;
-    char err[256];
-} hs_worker;
-
-static void hs_worker_run(void *arg)
+/* One connection; the client writes 16 KiB at a time (one TLS record each)
+ * for `seconds`, then closes and waits for the server to close too; the
+ * server discards (bench_sink_service). The server closes only after it
+ * has read everything before our close, so its CPU, read then, counts
+ * every byte sent. */
+int bm_oneway(const bench_target *t, double seconds, bm_tput_result *r, char *err, size_t errlen)
 {
-    hs_worker *w = arg;
-    while (lm_now_us() < w->until_us) {
-        lm_tls_config *cfg = fresh_config(w->t, w->err, sizeof w->err);
-        lm_transport *tp = bm_open(w->t, cfg, w->err, sizeof w->err);
-        if (!tp) {
-            w->failed = 1;
-            lm_tls_config_free(cfg);
-            break;
-        }
-        bm_close(tp);
-        lm_tls_config_free(cfg);
-        w->count++;
-    }
-}
+    static char block[16384];
+    lm_transport *tp;
+    double c0, s0, secs, mb;
+    uint64_t t0, bytes = 0;
 
-/* Full handshakes per second against the server from `threads` client
- * threads at once, each with a fresh configuration per connection. */
-int bm_handshake_rate(const bench_target *t, int threads, double seconds, double *rate, char *err,
-                      size_t errlen)
-{
-    hs_worker w[8];
-    lm_thread *th[8];
-    uint64_t t0 = lm_now_us();
-    long total = 0;
-    int i, started = 0, failed = 0;
-
-    if (threads > 8)
-        threads = 8;
-    for (i = 0; i < threads; i++) {
-        memset(&w[i], 0, sizeof w[i]);
-        w[i].t = t;
-        w[i].until_us = t0 + (uint64_t)(seconds * 1e6);
-        if (lm_thread_start(&th[i], hs_worker_run, &w[i]) != 0)
-            break;
-        started++;
-    }
-    for (i = 0; i < started; i++) {
-        lm_thread_join(th[i]);
-        total += w[i].count;
-        if (w[i].failed && !failed) {
-            failed = 1;
-            snprintf(err, errlen, "%s", w[i].err);
+    memset(r, 0, sizeof *r);
+    memset(block, 'o', sizeof block);
+    if (!(tp = bm_open(t, t->tls, err, errlen)))
+        return LM_ERR;
+    c0 = bench_proc_cpu(0);
+    s0 = t->server_pid ? bench_proc_cpu(t->server_pid) : 0;
+    t0 = lm_now_us();
+    do {
+        for (int k = 0; k < 8; k++, bytes += sizeof block) {
+            if (bm_write_all(tp, block, sizeof block) != LM_OK) {
+                snprintf(err, errlen, "one-way transfer over %s failed: %s", tp->desc, tp->err);
+                bm_close(tp);
+                return LM_ERR;
+            }
         }
+    } while ((double)(lm_now_us() - t0) < seconds * 1e6);
+    secs = (double)(lm_now_us() - t0) / 1e6;
+    r->cli_cpu_ms_per_mb = (bench_proc_cpu(0) - c0) * 1e3 / ((double)bytes / 1e6);
+    lm_tp_shutdown(tp); /* close_notify, or a FIN in plain TCP */
+    for (int i = 0; i < 1000; i++) {
+        long n = lm_tp_read(tp, block, sizeof block);
+        if ((n == LM_WANT_READ || n == LM_WANT_WRITE) && wait_for_want(tp, n) == LM_OK)
+            continue;
+        if (n <= 0)
+            break;
     }
-    *rate = (double)total / ((double)(lm_now_us() - t0) / 1e6);
-    return failed || started == 0 ? LM_ERR : LM_OK;
+    lm_tp_destroy_with_socket(tp);
+    bench_sleep_ms(20);
+    mb = (double)bytes / 1e6;
+    r->mb_per_s = mb / secs;
+    r->msgs_per_s = (double)bytes / sizeof block / secs;
+    r->srv_cpu_ms_per_mb = t->server_pid ? (bench_proc_cpu(t->server_pid) - s0) * 1e3 / mb : NAN;
+    return LM_OK;
 }

@@ -8,17 +8,23 @@
  *
  * Why a child process for the server: its CPU time and memory are then
  * separate from the client's by construction, and /proc/<pid> reads them
- * without any cooperation from the server code. */
+ * without any cooperation from the server code. Other programs (openssl
+ * s_time and s_server) are started here too, with a pipe on their output. */
 #define _GNU_SOURCE
 #include "bench.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -284,4 +290,151 @@ void bench_sleep_ms(int ms)
 void bench_fd_limit(long want)
 {
     lm_raise_fd_limit(want);
+}
+
+int bench_machine_ticks(double *busy, double *total)
+{
+    unsigned long long v[10] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    int n;
+    if (!f)
+        return LM_ERR;
+    /* cpu user nice system idle iowait irq softirq steal guest guest_nice */
+    n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 4)
+        return LM_ERR;
+    *total = (double)(v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]);
+    *busy = *total - (double)(v[3] + v[4]);
+    return LM_OK;
+}
+
+int bench_ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int bench_wait2(lm_sock a, lm_sock b, int ms)
+{
+    struct pollfd pf[2] = {{(int)a, POLLIN, 0}, {(int)b, POLLIN, 0}};
+    return poll(pf, 2, ms) > 0;
+}
+
+void bench_sock_timeout(lm_sock s, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    setsockopt((int)s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt((int)s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* ==== other programs ==== */
+
+int bench_find_program(const char *name, char *path, size_t len)
+{
+    const char *p = getenv("PATH");
+    char dirs[4096];
+    if (!p || !*p)
+        p = "/usr/local/bin:/usr/bin:/bin";
+    snprintf(dirs, sizeof dirs, "%s", p);
+    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        struct stat st;
+        snprintf(path, len, "%s/%s", *d ? d : ".", name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+            return 1;
+    }
+    path[0] = '\0';
+    return 0;
+}
+
+int bench_spawn(char *const argv[], const char *dir, int err_too, long *pid, int *out_fd, char *err,
+                size_t errlen)
+{
+    int fds[2];
+    pid_t child;
+
+    fflush(NULL);
+    if (pipe(fds) != 0) {
+        snprintf(err, errlen, "cannot start %s: pipe: %s", argv[0], strerror(errno));
+        return LM_ERR;
+    }
+    child = fork();
+    if (child < 0) {
+        snprintf(err, errlen, "cannot start %s: fork: %s", argv[0], strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return LM_ERR;
+    }
+    if (child == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        close(fds[0]);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(err_too ? fds[1] : devnull, 2);
+        }
+        dup2(fds[1], 1);
+        if (dir && chdir(dir) != 0)
+            _exit(127);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    *pid = (long)child;
+    *out_fd = fds[0];
+    return LM_OK;
+}
+
+long bench_pipes_read(int *fds, int n, int timeout_ms, char *buf, size_t len, int *which)
+{
+    struct pollfd pf[16];
+    int open = 0;
+
+    if (n > 16)
+        n = 16;
+    for (int i = 0; i < n; i++) {
+        pf[i].fd = fds[i]; /* poll skips negative descriptors */
+        pf[i].events = POLLIN;
+        pf[i].revents = 0;
+        open += fds[i] >= 0;
+    }
+    if (!open)
+        return -1;
+    if (poll(pf, (nfds_t)n, timeout_ms) <= 0)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        ssize_t got;
+        if (fds[i] < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        got = read(fds[i], buf, len);
+        if (got > 0) {
+            *which = i;
+            return (long)got;
+        }
+        if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    return 0;
+}
+
+void bench_spawn_stop(long pid, int fd)
+{
+    if (pid > 0) {
+        kill((pid_t)pid, SIGTERM);
+        for (int i = 0; i < 200; i++) { /* two seconds, then no more asking */
+            if (waitpid((pid_t)pid, NULL, WNOHANG) != 0)
+                break;
+            if (i == 199) {
+                kill((pid_t)pid, SIGKILL);
+                waitpid((pid_t)pid, NULL, 0);
+            }
+            bench_sleep_ms(10);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
 }

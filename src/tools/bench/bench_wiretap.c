@@ -221,7 +221,7 @@ out:
 /* ==== the eavesdropper's view ==== */
 
 /* Hexdump lines: offset, 16 bytes in hex, the same bytes as ASCII. */
-static void hexdump(const unsigned char *p, size_t n, size_t limit)
+void bw_hexdump(const unsigned char *p, size_t n, size_t limit)
 {
     size_t shown = n < limit ? n : limit;
     for (size_t o = 0; o < shown; o += 16) {
@@ -240,7 +240,7 @@ static void hexdump(const unsigned char *p, size_t n, size_t limit)
         bench_out(LM_M_BENCH_WT_MORE, n - shown);
 }
 
-static const char *record_type_name(int t)
+const char *bw_record_type_name(int t)
 {
     switch (t) {
     case 20:
@@ -268,9 +268,9 @@ static void print_records(int dir, const unsigned char *buf, size_t len, size_t 
         size_t body = (size_t)h[3] << 8 | h[4];
         if (len - *used < 5 + body)
             break;
-        bench_out(dir ? LM_M_BENCH_WT_REC_S2C : LM_M_BENCH_WT_REC_C2S, record_type_name(h[0]), h[0],
-                  h[1], h[2], body);
-        hexdump(h + 5, body, h[0] == 23 ? 256 : 64);
+        bench_out(dir ? LM_M_BENCH_WT_REC_S2C : LM_M_BENCH_WT_REC_C2S, bw_record_type_name(h[0]),
+                  h[0], h[1], h[2], body);
+        bw_hexdump(h + 5, body, h[0] == 23 ? 256 : 64);
         *used += 5 + body;
     }
 }
@@ -336,7 +336,7 @@ static int tap_one(const bench_opts *o, const bench_target *t, const char *name)
         bench_out(c->dir ? LM_M_BENCH_WT_S2C : LM_M_BENCH_WT_C2S, c->len);
         if (!t->tls) {
             char text[512];
-            hexdump(r->cap + c->off, c->len, 256);
+            bw_hexdump(r->cap + c->off, c->len, 256);
             lm_escape(text, sizeof text, (const char *)r->cap + c->off, c->len);
             bench_out(LM_M_BENCH_WT_TEXT, text);
             continue;

@@ -1,11 +1,12 @@
 /* lanmsg-bench: what TLS costs and what it buys, measured here.
  *
  * By default the program makes test certificates (with the lanmsg-certgen
- * beside it), starts a plain and a TLS echo server in child processes on
+ * beside it), starts plain and TLS servers in child processes on
  * 127.0.0.1, and runs the same workloads over plain TCP, TLS 1.2 and, where
- * the library has it, TLS 1.3. Baselines that need no lanmsg code at all
- * are measured in the same run, so every ratio compares like with like on
- * a machine that may be busy. --wiretap shows the eavesdropper's view. */
+ * the library has it, TLS 1.3. Baselines are measured in the same run (a
+ * minimal mbedTLS server, raw AEAD, raw sockets, openssl s_server), so
+ * every ratio compares like with like on a machine that may be busy.
+ * --wiretap shows the eavesdropper's view. */
 #include "bench.h"
 
 #include <math.h>
@@ -79,6 +80,10 @@ static int parse(bench_opts *o, int argc, char **argv)
             o->message = v;
         } else if (lm_arg_value(&a, "--cipher", &v)) {
             o->cipher = v;
+        } else if (lm_arg_value(&a, "--hs-client", &v)) {
+            if (strcmp(v, "openssl") != 0 && strcmp(v, "own") != 0)
+                lm_format(a.err, sizeof a.err, LM_M_BENCH_BAD_HS_CLIENT, v);
+            o->hs_client = v;
         } else if (lm_arg_value(&a, "--certs", &v)) {
             o->certs = v;
         } else if (lm_arg_value(&a, "--host", &v)) {
@@ -133,13 +138,16 @@ static int parse(bench_opts *o, int argc, char **argv)
 typedef struct bench_run {
     bench_opts *o;
     bench_results res;
-    bench_target tgt[BT_N]; /* plain, TLS 1.2, TLS 1.3 */
-    bench_server srv_plain, srv_tls;
-    char certdir[600], ca[700], crt[700], key[700];
+    bench_target tgt[BT_N];  /* plain, TLS 1.2, TLS 1.3: echo servers */
+    bench_target sink[BT_N]; /* the same, to servers that discard */
+    bench_server srv_plain, srv_tls, sink_plain, sink_tls, srv_udp, srv_dtls;
+    lm_tls_options dtls_opts; /* the DTLS client's options */
+    lm_tls_config *dtls_cfg;  /* and a configuration made from them */
+    char certdir[600], ca[700], crt[700], key[700], tmpdir[600];
     lm_tls_options srv_tls_opts;
-    double raw_rt, raw_p50, ecdhe_x, ecdhe_p, ecdsa, ssl_bytes;
-    double full_rate[BT_N], resumed_rate[BT_N], srv_hs_ms[BT_N], mem[BT_N];
-    double bulk[BT_N], srv_cpu_mb[BT_N], rtt64_rate[BT_N], scale1, scale2;
+    double raw_rt, raw_p50, ecdhe_x, ecdsa, ssl_bytes;
+    double full_rate[BT_N], resumed_rate[BT_N], mem[BT_N];
+    double srv_cpu_mb[BT_N], oneway_cpu_mb[BT_N], rtt64_rate[BT_N];
 } bench_run;
 
 /* Make certificates in a private temporary directory, unless --certs. */
@@ -180,8 +188,10 @@ static int prepare_certs(bench_run *r)
 static void choose_cipher(bench_run *r, double secs)
 {
     bench_results *res = &r->res;
-    res->aead_aes = bc_aead_mb_per_s("aes128", secs);
-    res->aead_chacha = bc_aead_mb_per_s("chacha20", secs);
+    res->aead_aes = bc_aead_mb_per_s("aes128", 0, secs);
+    res->aead_chacha = bc_aead_mb_per_s("chacha20", 0, secs);
+    res->open_aes = bc_aead_mb_per_s("aes128", 1, secs);
+    res->open_chacha = bc_aead_mb_per_s("chacha20", 1, secs);
     if (r->o->cipher) {
         snprintf(res->cipher, sizeof res->cipher, "%s", r->o->cipher);
         snprintf(res->cipher_why, sizeof res->cipher_why, "%s", lm_tr(LM_M_BENCH_CIPHER_PINNED));
@@ -217,20 +227,55 @@ static int prepare_targets(bench_run *r)
     r->res.have[BT_PLAIN] = 1;
     r->tgt[BT_PLAIN].host = o->external ? (o->host ? o->host : "127.0.0.1") : "127.0.0.1";
     if (!o->external) {
+        lm_server_config sink = cfg;
+        sink.service = &bench_sink_service;
+        sink.framing = LM_FRAMING_RAW;
         bench_progress(o, LM_M_BENCH_STEP_SERVERS);
         if (bench_server_start(&r->srv_plain, &cfg, NULL, err, sizeof err) != LM_OK ||
+            bench_server_start(&r->sink_plain, &sink, NULL, err, sizeof err) != LM_OK ||
             (lm_tls_available() &&
-             bench_server_start(&r->srv_tls, &cfg, &r->srv_tls_opts, err, sizeof err) != LM_OK)) {
+             (bench_server_start(&r->srv_tls, &cfg, &r->srv_tls_opts, err, sizeof err) != LM_OK ||
+              bench_server_start(&r->sink_tls, &sink, &r->srv_tls_opts, err, sizeof err) !=
+                  LM_OK))) {
             lm_warn(LM_M_PASSTHROUGH, err);
             return LM_EXIT_RUNTIME;
         }
         r->tgt[BT_PLAIN].port = r->srv_plain.port;
         r->tgt[BT_PLAIN].server_pid = r->srv_plain.pid;
+        {
+            /* The same echo service over UDP: one datagram, one message. */
+            lm_server_config udp = cfg;
+            udp.tcp = 0;
+            udp.udp = 1;
+            if (bench_server_start(&r->srv_udp, &udp, NULL, err, sizeof err) != LM_OK) {
+                lm_warn(LM_M_PASSTHROUGH, err);
+                return LM_EXIT_RUNTIME;
+            }
+        }
+        r->sink[BT_PLAIN] = r->tgt[BT_PLAIN];
+        r->sink[BT_PLAIN].port = r->sink_plain.port;
+        r->sink[BT_PLAIN].server_pid = r->sink_plain.pid;
     } else {
         r->tgt[BT_PLAIN].port = o->port ? o->port : "5000";
     }
     if (!lm_tls_available() || (o->external && !o->tls_port))
         return LM_EXIT_OK;
+    if (!o->external) {
+        /* DTLS 1.2: the echo service over --udp --tls, the same files. */
+        lm_server_config d = cfg;
+        lm_tls_options so = r->srv_tls_opts, *co = &r->dtls_opts;
+        d.tcp = 0;
+        d.udp = 1;
+        so.datagram = 1;
+        memset(co, 0, sizeof *co);
+        co->ca_file = r->ca;
+        co->datagram = 1;
+        if (bench_server_start(&r->srv_dtls, &d, &so, err, sizeof err) != LM_OK ||
+            !(r->dtls_cfg = lm_tls_config_new(co, err, sizeof err, &code))) {
+            lm_warn(LM_M_PASSTHROUGH, err);
+            return LM_EXIT_RUNTIME;
+        }
+    }
     for (int c = BT_TLS12; c <= BT_TLS13; c++) {
         bench_target *t = &r->tgt[c];
         if (c == BT_TLS13 && !lm_tls_has_tls13())
@@ -245,6 +290,9 @@ static int prepare_targets(bench_run *r)
             lm_warn(LM_M_PASSTHROUGH, err);
             return code == LM_ERR_CONFIG ? LM_EXIT_USAGE : LM_EXIT_RUNTIME;
         }
+        r->sink[c] = *t;
+        r->sink[c].port = r->sink_tls.port;
+        r->sink[c].server_pid = r->sink_tls.pid;
         r->res.have[c] = 1;
     }
     return LM_EXIT_OK;
@@ -273,7 +321,7 @@ static int measure_column(bench_run *r, int c, bench_row **row)
     const bench_target *t = &r->tgt[c];
     bm_connect_result cr, rr;
     bm_rtt_result rt[3];
-    bm_tput_result t1, tn, tb;
+    bm_tput_result t1, tn, tb, ow = {NAN, NAN, NAN, NAN};
     static const size_t sizes[3] = {64, 1024, 16384};
     double setup = NAN, per_msg = NAN, mem = NAN;
     char err[512];
@@ -301,6 +349,10 @@ static int measure_column(bench_run *r, int c, bench_row **row)
         bm_throughput(t, o->conns, 1024, 16, 1.5 * o->scale, &tn, err, sizeof err) != LM_OK ||
         bm_throughput(t, 1, 16384, 4, 1.5 * o->scale, &tb, err, sizeof err) != LM_OK)
         goto fail;
+    bench_progress(o, LM_M_BENCH_STEP_ONEWAY, col_name(c));
+    if (r->sink[c].server_pid &&
+        bm_oneway(&r->sink[c], 1.5 * o->scale, &ow, err, sizeof err) != LM_OK)
+        goto fail;
     bench_progress(o, LM_M_BENCH_STEP_WIRE, col_name(c));
     if (bw_wire_bytes(t, &setup, &per_msg, err, sizeof err) != LM_OK)
         goto fail;
@@ -319,6 +371,9 @@ static int measure_column(bench_run *r, int c, bench_row **row)
     row[k++]->v[c] = tb.mb_per_s;
     row[k++]->v[c] = tb.srv_cpu_ms_per_mb;
     row[k++]->v[c] = tb.cli_cpu_ms_per_mb;
+    row[k++]->v[c] = ow.mb_per_s;
+    row[k++]->v[c] = ow.srv_cpu_ms_per_mb;
+    row[k++]->v[c] = ow.cli_cpu_ms_per_mb;
     row[k++]->v[c] = cr.srv_cpu_ms;
     row[k++]->v[c] = cr.cli_cpu_ms;
     row[k++]->v[c] = cr.rate;
@@ -328,16 +383,15 @@ static int measure_column(bench_run *r, int c, bench_row **row)
     row[k++]->v[c] = mem;
     r->full_rate[c] = cr.rate;
     r->resumed_rate[c] = rr.rate;
-    r->srv_hs_ms[c] = cr.srv_cpu_ms;
     r->mem[c] = mem;
-    r->bulk[c] = tb.mb_per_s;
     r->srv_cpu_mb[c] = tb.srv_cpu_ms_per_mb;
+    r->oneway_cpu_mb[c] = ow.srv_cpu_ms_per_mb;
     r->rtt64_rate[c] = rt[0].per_sec;
-    if (c != BT_PLAIN && !r->res.suite[0]) {
+    if (c != BT_PLAIN) {
         char e2[256];
         lm_transport *tp = bm_open(t, t->tls, e2, sizeof e2);
         if (tp)
-            snprintf(r->res.suite, sizeof r->res.suite, "%s", tp->desc);
+            snprintf(r->res.suite[c], sizeof r->res.suite[c], "%s", tp->desc);
         bm_close(tp);
     }
     return LM_EXIT_OK;
@@ -346,69 +400,105 @@ fail:
     return LM_EXIT_RUNTIME;
 }
 
-/* Handshake rate against a TLS server with 1, then 2, event-loop threads. */
-static int measure_scaling(bench_run *r)
+/* The datagram table: UDP beside plain TCP (and TLS 1.2), the stream
+ * figures taken from the main table. */
+static int measure_datagrams(bench_run *r)
 {
-    lm_server_config cfg;
-    bench_server s;
-    bench_target t = r->tgt[BT_TLS12];
+    bench_results *res = &r->res;
+    const bench_opts *o = r->o;
+    static const char *stream_keys[] = {"rtt_64_p50_us",     "rtt_64_p99_us",  "rtt_1k_p50_us",
+                                        "rtt_1k_p99_us",     "connect_p50_us", "wire_setup_bytes",
+                                        "wire_bytes_per_msg"};
+    bench_row *row[7];
+    bm_rtt_result rt[2];
+    double setup, per_msg;
     char err[512];
-    double rate[2];
 
-    bench_progress(r->o, LM_M_BENCH_STEP_SCALE);
-    lm_server_config_defaults(&cfg);
-    cfg.host = "127.0.0.1";
-    cfg.port = "0";
-    cfg.service = lm_service_find("echo");
-    cfg.verbose = LM_LOG_QUIET;
-    for (int i = 0; i < 2; i++) {
-        cfg.threads = i + 1;
-        if (bench_server_start(&s, &cfg, &r->srv_tls_opts, err, sizeof err) != LM_OK)
+    if (!r->srv_udp.pid)
+        return LM_EXIT_OK;
+    bench_progress(o, LM_M_BENCH_STEP_UDP);
+    for (int i = 0; i < 2; i++)
+        if (bu_rtt("127.0.0.1", r->srv_udp.port, i ? 1024 : 64, count(o, 4000, 200), &rt[i], err,
+                   sizeof err) != LM_OK)
             goto fail;
-        t.port = s.port;
-        t.server_pid = s.pid;
-        int rc = bm_handshake_rate(&t, 4, 1.5 * r->o->scale, &rate[i], err, sizeof err);
-        bench_server_stop(&s);
-        if (rc != LM_OK)
+    if (bu_wire_bytes("127.0.0.1", r->srv_udp.port, &setup, &per_msg, err, sizeof err) != LM_OK)
+        goto fail;
+    row[0] = br_dg_row(res, "rtt_64_p50_us", LM_M_BENCH_R_RTT64_P50, "us", 0);
+    row[1] = br_dg_row(res, "rtt_64_p99_us", LM_M_BENCH_R_RTT64_P99, "us", 0);
+    row[2] = br_dg_row(res, "rtt_1k_p50_us", LM_M_BENCH_R_RTT1K_P50, "us", 0);
+    row[3] = br_dg_row(res, "rtt_1k_p99_us", LM_M_BENCH_R_RTT1K_P99, "us", 0);
+    row[4] = br_dg_row(res, "setup_p50_us", LM_M_BENCH_D_SETUP_P50, "us", 0);
+    row[5] = br_dg_row(res, "wire_setup_bytes", LM_M_BENCH_R_WIRE_SETUP, "B", 0);
+    row[6] = br_dg_row(res, "wire_bytes_per_msg", LM_M_BENCH_R_WIRE_MSG, "B", 0);
+    /* The stream columns, copied from the main table. */
+    for (int k = 0; k < 7; k++)
+        for (int i = 0; i < res->nrows; i++)
+            if (strcmp(res->rows[i].key, stream_keys[k]) == 0) {
+                row[k]->v[DC_TCP] = res->rows[i].v[BT_PLAIN];
+                row[k]->v[DC_TLS12] = res->rows[i].v[BT_TLS12];
+            }
+    row[0]->v[DC_UDP] = rt[0].p50_us;
+    row[1]->v[DC_UDP] = rt[0].p99_us;
+    row[2]->v[DC_UDP] = rt[1].p50_us;
+    row[3]->v[DC_UDP] = rt[1].p99_us;
+    row[4]->v[DC_UDP] = NAN; /* nothing to set up */
+    row[5]->v[DC_UDP] = setup;
+    row[6]->v[DC_UDP] = per_msg;
+    res->dg_have[DC_TCP] = res->dg_have[DC_UDP] = 1;
+    res->dg_have[DC_TLS12] = res->have[BT_TLS12];
+    if (r->dtls_cfg) {
+        bd_result d;
+        bench_progress(o, LM_M_BENCH_STEP_DTLS);
+        if (bd_measure(r->srv_dtls.port, &r->dtls_opts, count(o, 100, 10), count(o, 4000, 200), &d,
+                       err, sizeof err) != LM_OK)
             goto fail;
+        row[0]->v[DC_DTLS] = d.rtt[0].p50_us;
+        row[1]->v[DC_DTLS] = d.rtt[0].p99_us;
+        row[2]->v[DC_DTLS] = d.rtt[1].p50_us;
+        row[3]->v[DC_DTLS] = d.rtt[1].p99_us;
+        row[4]->v[DC_DTLS] = d.setup_p50_us;
+        row[5]->v[DC_DTLS] = d.setup_bytes;
+        row[6]->v[DC_DTLS] = d.per_msg_bytes;
+        res->dg_have[DC_DTLS] = 1;
     }
-    r->scale1 = rate[0];
-    r->scale2 = rate[1];
     return LM_EXIT_OK;
 fail:
-    lm_warn(LM_M_BENCH_FAILED_STEP, lm_tr(LM_M_BENCH_STEP_SCALE), err);
+    lm_warn(LM_M_BENCH_FAILED_STEP, "UDP/DTLS", err);
     return LM_EXIT_RUNTIME;
 }
 
-/* The baseline table: each lanmsg figure against its raw counterpart. */
+/* The baselines that are not about handshakes (bench_handshake.c adds
+ * those): each lanmsg figure against its raw counterpart. */
 static void add_baselines(bench_run *r)
 {
     bench_results *res = &r->res;
-    double aead = strcmp(res->cipher, "chacha20") == 0 ? res->aead_chacha : res->aead_aes;
-    double sx = (r->ecdhe_x + r->ecdsa) / 1e3, sp = (r->ecdhe_p + r->ecdsa) / 1e3;
-    int tc = res->have[BT_TLS12] ? BT_TLS12 : BT_N;
+    int chacha = strcmp(res->cipher, "chacha20") == 0;
+    double seal = chacha ? res->aead_chacha : res->aead_aes;
+    double open = chacha ? res->open_chacha : res->open_aes;
+    static const char *keys[BT_N][5] = {{0},
+                                        {"tls_oneway_server_cpu_tls12", "tls_echo_server_cpu_tls12",
+                                         "resumed_vs_full_tls12", "memory_tls_tls12"},
+                                        {"tls_oneway_server_cpu_tls13", "tls_echo_server_cpu_tls13",
+                                         "resumed_vs_full_tls13", "memory_tls_tls13"}};
 
-    bb_add(res, "plain_round_trips", LM_M_BENCH_B_RTT, "rt/s", r->raw_rt, r->rtt64_rate[0],
-           r->rtt64_rate[0] / r->raw_rt, 0.90, 1, LM_M_BENCH_B_RTT_NOTE);
-    if (tc == BT_N)
-        return;
-    bb_add(res, "tls_bulk", LM_M_BENCH_B_BULK, "MB/s", aead, r->bulk[tc], r->bulk[tc] / aead, 0.85,
-           1, LM_M_BENCH_B_BULK_NOTE);
-    bb_add(res, "tls_bulk_server_cpu", LM_M_BENCH_B_BULK_CPU, "ms/MB", 2e3 / aead,
-           r->srv_cpu_mb[tc], 2e3 / aead / r->srv_cpu_mb[tc], 0.85, 1, LM_M_BENCH_B_BULK_CPU_NOTE);
-    bb_add(res, "full_handshake_x25519", LM_M_BENCH_B_HS_X25519, "ms", sx, r->srv_hs_ms[tc],
-           r->srv_hs_ms[tc] / sx, 1.2, 0, LM_M_BENCH_B_HS_NOTE);
-    bb_add(res, "full_handshake_p256", LM_M_BENCH_B_HS_P256, "ms", sp, r->srv_hs_ms[tc],
-           r->srv_hs_ms[tc] / sp, 1.2, 0, LM_M_BENCH_B_HS_NOTE);
-    bb_add(res, "handshake_scaling", LM_M_BENCH_B_SCALE, "hs/s", r->scale1, r->scale2,
-           r->scale2 / r->scale1, 1.7, 1, LM_M_BENCH_B_SCALE_NOTE);
-    bb_add(res, "resumed_vs_full", LM_M_BENCH_B_RESUME, "conn/s", r->full_rate[tc],
-           r->resumed_rate[tc], r->resumed_rate[tc] / r->full_rate[tc], 10, 1,
-           LM_M_BENCH_B_RESUME_NOTE);
-    bb_add(res, "memory_plain", LM_M_BENCH_B_MEM_PLAIN, "B", 4096, r->mem[BT_PLAIN],
+    bb_add(res, "plain_round_trips", BT_PLAIN, LM_M_BENCH_B_RTT, "rt/s", r->raw_rt,
+           r->rtt64_rate[0], r->rtt64_rate[0] / r->raw_rt, 0.90, 1, LM_M_BENCH_B_RTT_NOTE);
+    bb_add(res, "memory_plain", BT_PLAIN, LM_M_BENCH_B_MEM_PLAIN, "B", 4096, r->mem[BT_PLAIN],
            r->mem[BT_PLAIN] / 4096, 1.0, 0, LM_M_BENCH_B_MEM_PLAIN_NOTE);
-    bb_add(res, "memory_tls", LM_M_BENCH_B_MEM_TLS, "B", r->ssl_bytes, r->mem[tc],
-           r->mem[tc] / r->ssl_bytes, 1.15, 0, LM_M_BENCH_B_MEM_TLS_NOTE);
+    for (int c = BT_TLS12; c < BT_N; c++) {
+        const char *const *k = keys[c];
+        if (!res->have[c])
+            continue;
+        /* ms per MB: 1000 / (MB/s). Efficiency = raw cost / lanmsg's cost. */
+        bb_add(res, k[0], c, LM_M_BENCH_B_ONEWAY, "ms/MB", 1e3 / open, r->oneway_cpu_mb[c],
+               1e3 / open / r->oneway_cpu_mb[c], 0.90, 1, LM_M_BENCH_B_ONEWAY_NOTE);
+        bb_add(res, k[1], c, LM_M_BENCH_B_ECHO, "ms/MB", 1e3 / open + 1e3 / seal, r->srv_cpu_mb[c],
+               (1e3 / open + 1e3 / seal) / r->srv_cpu_mb[c], 0.85, 1, LM_M_BENCH_B_ECHO_NOTE);
+        bb_add(res, k[2], c, LM_M_BENCH_B_RESUME, "conn/s", r->full_rate[c], r->resumed_rate[c],
+               r->resumed_rate[c] / r->full_rate[c], 10, 1, LM_M_BENCH_B_RESUME_NOTE);
+        bb_add(res, k[3], c, LM_M_BENCH_B_MEM_TLS, "B", r->ssl_bytes, r->mem[c],
+               r->mem[c] / r->ssl_bytes, 1.15, 0, LM_M_BENCH_B_MEM_TLS_NOTE);
+    }
 }
 
 static int write_outputs(const bench_run *r)
@@ -451,6 +541,9 @@ static int run_bench(bench_run *r)
     row[k++] = ROW("bulk_16k_mb", BENCH_R_BULK_MB, "MB/s", 1);
     row[k++] = ROW("cpu_server_ms_per_mb", BENCH_R_CPU_SRV_MB, "ms", 0);
     row[k++] = ROW("cpu_client_ms_per_mb", BENCH_R_CPU_CLI_MB, "ms", 0);
+    row[k++] = ROW("oneway_16k_mb", BENCH_R_ONEWAY_MB, "MB/s", 1);
+    row[k++] = ROW("cpu_server_ms_per_mb_oneway", BENCH_R_CPU_SRV_MB_ONEWAY, "ms", 0);
+    row[k++] = ROW("cpu_client_ms_per_mb_oneway", BENCH_R_CPU_CLI_MB_ONEWAY, "ms", 0);
     row[k++] = ROW("cpu_server_ms_per_conn", BENCH_R_CPU_SRV_CONN, "ms", 0);
     row[k++] = ROW("cpu_client_ms_per_conn", BENCH_R_CPU_CLI_CONN, "ms", 0);
     row[k++] = ROW("new_conn_per_s", BENCH_R_RATE_NEW, "conn/s", 1);
@@ -469,15 +562,36 @@ static int run_bench(bench_run *r)
         double s = 0.3 * o->scale;
         bench_progress(o, LM_M_BENCH_STEP_CRYPTO);
         r->ecdhe_x = bc_ecdhe_us(1, s);
-        r->ecdhe_p = bc_ecdhe_us(0, s);
         r->ecdsa = bc_ecdsa_sign_us(s);
         r->ssl_bytes = bc_ssl_context_bytes(count(o, 400, 100));
+        bc_cert_key(r->crt, res->cert, sizeof res->cert);
+        snprintf(res->group, sizeof res->group, "X25519");
     }
     for (int c = 0; c < BT_N; c++)
         if (res->have[c] && (rc = measure_column(r, c, row)) != LM_EXIT_OK)
             return rc;
-    if (res->have[BT_TLS12] && !o->external && (rc = measure_scaling(r)) != LM_EXIT_OK)
+    if ((rc = measure_datagrams(r)) != LM_EXIT_OK)
         return rc;
+    if (res->have[BT_TLS12] && !o->external) {
+        bench_hs_env e;
+        memset(&e, 0, sizeof e);
+        e.o = o;
+        e.pair = (bc_pair_opts){r->crt, r->key, r->ca, res->cipher};
+        e.srv_tls = &r->srv_tls_opts;
+        e.port = r->srv_tls.port;
+        e.pid = r->srv_tls.pid;
+        e.tmpdir = r->tmpdir;
+        e.pk_ms = (r->ecdhe_x + r->ecdsa) / 1e3;
+        e.have13 = res->have[BT_TLS13];
+        if (bench_tempdir(r->tmpdir, sizeof r->tmpdir) != LM_OK) {
+            lm_warn(LM_M_BENCH_TEMPDIR_FAILED);
+            return LM_EXIT_RUNTIME;
+        }
+        rc = bench_handshakes(&e, res);
+        bench_rmtree(r->tmpdir);
+        if (rc != LM_EXIT_OK)
+            return rc;
+    }
     /* The raw ping-pong again, after the rest: the better of the two runs
      * is the baseline, so a noisy moment cannot flatter lanmsg. */
     bench_progress(o, LM_M_BENCH_STEP_RAW);
@@ -490,9 +604,13 @@ static int run_bench(bench_run *r)
 
     bench_out(LM_M_BENCH_TITLE, res->machine);
     if (res->have[BT_TLS12]) {
-        bench_out(LM_M_BENCH_LIB_LINE, res->tlslib, res->suite);
-        bench_out(LM_M_BENCH_CIPHER_LINE, res->aead_aes, res->aead_chacha, res->cipher,
-                  res->cipher_why);
+        bench_out(LM_M_BENCH_LIB_LINE, res->tlslib);
+        for (int c = BT_TLS12; c < BT_N; c++)
+            if (res->have[c])
+                bench_out(LM_M_BENCH_COL_LINE, col_name(c), res->suite[c], res->group,
+                          res->cert[0] ? res->cert : "?");
+        bench_out(LM_M_BENCH_CIPHER_LINE, res->aead_aes, res->aead_chacha, res->open_aes,
+                  res->open_chacha, res->cipher, res->cipher_why);
     }
     if (o->external)
         bench_out(LM_M_BENCH_EXTERNAL_LINE, o->host ? o->host : "127.0.0.1");
@@ -536,13 +654,23 @@ int main(int argc, char **argv)
             choose_cipher(&r, o.wiretap ? 0.01 : 0.3 * o.scale);
         rc = prepare_targets(&r);
     }
-    if (rc == LM_EXIT_OK)
-        rc = o.wiretap
-                 ? bw_wiretap(&o, &r.tgt[BT_PLAIN], r.res.have[BT_TLS12] ? &r.tgt[BT_TLS12] : NULL)
-                 : run_bench(&r);
+    if (rc == LM_EXIT_OK && o.wiretap) {
+        rc = bw_wiretap(&o, &r.tgt[BT_PLAIN], r.res.have[BT_TLS12] ? &r.tgt[BT_TLS12] : NULL);
+        if (rc == LM_EXIT_OK && r.srv_udp.pid)
+            rc = bu_wiretap(&o, r.srv_udp.port);
+        if (rc == LM_EXIT_OK && r.dtls_cfg)
+            rc = bd_wiretap(&o, r.srv_dtls.port, r.dtls_cfg);
+    } else if (rc == LM_EXIT_OK) {
+        rc = run_bench(&r);
+    }
 
     bench_server_stop(&r.srv_plain);
     bench_server_stop(&r.srv_tls);
+    bench_server_stop(&r.sink_plain);
+    bench_server_stop(&r.sink_tls);
+    bench_server_stop(&r.srv_udp);
+    bench_server_stop(&r.srv_dtls);
+    lm_tls_config_free(r.dtls_cfg);
     for (int c = 0; c < BT_N; c++)
         lm_tls_config_free(r.tgt[c].tls);
     if (!o.certs && !o.external && r.certdir[0])
