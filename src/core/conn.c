@@ -330,6 +330,16 @@ void lm_conn_handshake(lm_conn *c)
     lm_conn_refused(c, c->reason_buf);
 }
 
+/* The reason is logged when the connection is freed, after the service's
+ * close, so text a service owns (its parser's error) is copied here. */
+static const char *keep_reason(lm_conn *c, const char *reason)
+{
+    if (!reason || reason == c->reason_buf)
+        return reason;
+    snprintf(c->reason_buf, sizeof c->reason_buf, "%s", reason);
+    return c->reason_buf;
+}
+
 /* A TLS client the server turned away (a failed or timed-out handshake):
  * one line at the default level, with its address and the cause, unless a
  * flood of them has used up this window's lines. */
@@ -344,7 +354,7 @@ void lm_conn_refused(lm_conn *c, const char *why)
          * after its handshake (no verified certificate) gets close_notify,
          * or it would wait for replies that never come: no FIN tells it. */
         lm_tp_shutdown(c->tp);
-        c->reason = why;
+        c->reason = keep_reason(c, why);
         c->state = CS_DEAD;
         lm_conn_mark_dirty(c);
         return;
@@ -516,16 +526,6 @@ int lm_conn_flush(lm_conn *c)
 /* ======================================================================
  * Closing
  * ==================================================================== */
-
-/* The reason is logged when the connection is freed, after the service's
- * close, so text a service owns (its parser's error) is copied here. */
-static const char *keep_reason(lm_conn *c, const char *reason)
-{
-    if (!reason || reason == c->reason_buf)
-        return reason;
-    snprintf(c->reason_buf, sizeof c->reason_buf, "%s", reason);
-    return c->reason_buf;
-}
 
 void lm_conn_close(lm_conn *c, const char *reason)
 {
