@@ -2,9 +2,9 @@
 # Hardening checks, called by .ci/run:
 #   1. the whole test suite in an ASan+UBSan build; any sanitizer report
 #      from any process (servers included) fails the step;
-#   2. each libFuzzer target for FUZZ_SECONDS (default 30; ten targets,
-#      so at most about five minutes), clang builds with LANMSG_FUZZ=ON;
-#   3. valgrind memcheck over the integration, abuse, interop and chat tests (the
+#   2. each libFuzzer target for FUZZ_SECONDS (default 20; ten targets,
+#      so at most about three and a half minutes), clang builds with LANMSG_FUZZ=ON;
+#   3. valgrind memcheck over the integration, abuse, interop, chat and udp tests (the
 #      server runs under valgrind through LANMSG_WRAP): no error and no
 #      definite leak in any server;
 #   4. testssl.sh against the server (the ctest labelled "slow").
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 out=${HARDENING_DIR:-$src/build-hardening}
-fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_seconds=${FUZZ_SECONDS:-20}
 steps=("$@")
 [[ ${#steps[@]} -gt 0 ]] || steps=(asan fuzz valgrind testssl)
 mkdir -p "$out"
@@ -86,14 +86,14 @@ step_fuzz() {
 }
 
 step_valgrind() {
-    echo "== valgrind memcheck: servers of the integration, abuse, interop and chat tests =="
+    echo "== valgrind memcheck: servers of the integration, abuse, interop, chat and udp tests =="
     local b=$out/valgrind logs=$out/valgrind-logs
     configure "$b" -DLANMSG_WERROR=ON
     cmake --build "$b" -j2
     rm -rf "$logs" && mkdir -p "$logs"
     if ! (cd "$b" && LANMSG_WRAP="valgrind -q --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite --log-file=$logs/vg.%p.log" \
-          ctest -j2 --output-on-failure -R '^(integration|abuse|interop|chat)\.' -E 'load' \
+          ctest -j2 --output-on-failure -R '^(integration|abuse|interop|chat|udp)\.' -E 'load' \
             -LE slow); then
         fail "tests failed under valgrind"
     fi
