@@ -188,7 +188,7 @@ void lm_client_handshake_failed(lm_client *cl)
     const lm_trust_result *r = lm_tls_trust_result(cl->tp);
     lm_warn(LM_M_PASSTHROUGH, r && r->verdict == LM_TRUST_REFUSE && r->msg[0] ? r->msg
                               : cl->tp->err[0]                                ? cl->tp->err
-                                               : "TLS handshake failed");
+                                               : lm_tr(LM_M_REASON_UNKNOWN_ERROR));
 }
 
 int lm_client_hostport(const lm_client_opts *o, char *out, size_t len, char *err, size_t errlen)
