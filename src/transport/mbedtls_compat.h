@@ -23,7 +23,8 @@
 
 /* ==== section: TLS backend ==== */
 /* Seen only by the TLS backend (src/transport/tls_*.c), which defines
- * LM_TLS_BACKEND first. */
+ * LM_TLS_BACKEND first, and by lanmsg-bench's minimal mbedTLS pair, which
+ * must configure the library as the backend does to be a fair baseline. */
 #if defined(LM_TLS_BACKEND)
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_cache.h>

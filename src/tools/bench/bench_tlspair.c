@@ -40,6 +40,11 @@
 #include <psa/crypto.h>
 #endif
 
+/* The baseline configures the library with the same calls as lanmsg's
+ * backend (versions, groups), so the two differ only where they must. */
+#define LM_TLS_BACKEND 1
+#include "transport/mbedtls_compat.h"
+
 #if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
 #define BC_TLS13 1
 #else
@@ -101,22 +106,6 @@ static int bc_suite(const char *cipher, int version)
                     : MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
 }
 
-/* Pin the protocol versions a configuration speaks. */
-static void bc_versions(mbedtls_ssl_config *conf, int min, int max)
-{
-#if MBEDTLS_VERSION_MAJOR >= 3
-    mbedtls_ssl_conf_min_tls_version(conf, min == 13 ? MBEDTLS_SSL_VERSION_TLS1_3
-                                                     : MBEDTLS_SSL_VERSION_TLS1_2);
-    mbedtls_ssl_conf_max_tls_version(conf, max == 13 ? MBEDTLS_SSL_VERSION_TLS1_3
-                                                     : MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-    (void)min;
-    (void)max;
-    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-#endif
-}
-
 /* TLS 1.3 key exchanges: (EC)DHE alone or with a ticket, as lanmsg. */
 static void bc_tls13_modes(mbedtls_ssl_config *conf)
 {
@@ -126,22 +115,6 @@ static void bc_tls13_modes(mbedtls_ssl_config *conf)
                   MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
 #else
     (void)conf;
-#endif
-}
-
-/* The groups lanmsg's server prefers, in its order (X25519, P-256, P-384). */
-static void bc_server_groups(mbedtls_ssl_config *conf)
-{
-#if MBEDTLS_VERSION_MAJOR >= 3
-    static const uint16_t groups[] = {
-        MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-        MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
-    mbedtls_ssl_conf_groups(conf, groups);
-#else
-    static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519,
-                                                  MBEDTLS_ECP_DP_SECP256R1,
-                                                  MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
-    mbedtls_ssl_conf_curves(conf, curves);
 #endif
 }
 
@@ -304,11 +277,11 @@ bc_server *bc_server_start(const bc_pair_opts *o, char *err, size_t errlen)
         goto fail;
     }
     mbedtls_ssl_conf_rng(&s->conf, mbedtls_ctr_drbg_random, &s->rng.drbg);
-    bc_server_groups(&s->conf);
+    lm_compat_conf_groups(&s->conf); /* the groups lanmsg's server prefers, in its order */
     s->suites[0] = bc_suite(o->cipher, 13);
     s->suites[s->suites[0] ? 1 : 0] = bc_suite(o->cipher, 12);
     mbedtls_ssl_conf_ciphersuites(&s->conf, s->suites);
-    bc_versions(&s->conf, 12, BC_TLS13 ? 13 : 12);
+    lm_compat_conf_versions(&s->conf, 12, BC_TLS13 ? 13 : 12);
     bc_tls13_modes(&s->conf);
     mbedtls_ssl_conf_session_tickets_cb(&s->conf, mbedtls_ssl_ticket_write,
                                         mbedtls_ssl_ticket_parse, &s->ticket);
@@ -417,7 +390,7 @@ bc_client *bc_client_new(const bc_pair_opts *o, int version, const char *group, 
     }
     mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->rng.drbg);
     mbedtls_ssl_conf_ciphersuites(&c->conf, c->suites);
-    bc_versions(&c->conf, version, version);
+    lm_compat_conf_versions(&c->conf, version, version);
     bc_tls13_modes(&c->conf);
     /* "x25519" offers P-256 after it: a TLS 1.2 server may only use an
      * ECDSA P-256 certificate with a client that lists P-256. X25519 comes
