@@ -7,6 +7,7 @@
  * and client) it is the only benchmark file that includes mbedTLS headers;
  * the mbedTLS 2.28 / 3.x differences it meets are the two marked below. */
 #include "bench.h"
+#include "bench_rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -35,12 +36,7 @@ const char *bc_library(void)
 
 /* ==== random numbers ==== */
 
-typedef struct bc_rng {
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
-} bc_rng;
-
-static int rng_init(bc_rng *r)
+int bc_rng_init(bc_rng *r)
 {
     static const unsigned char pers[] = "lanmsg-bench";
     mbedtls_entropy_init(&r->entropy);
@@ -54,7 +50,7 @@ static int rng_init(bc_rng *r)
                                  sizeof pers - 1);
 }
 
-static void rng_free(bc_rng *r)
+void bc_rng_free(bc_rng *r)
 {
     mbedtls_ctr_drbg_free(&r->drbg);
     mbedtls_entropy_free(&r->entropy);
@@ -151,7 +147,7 @@ double bc_ecdhe_us(int x25519, double seconds)
     mbedtls_mpi_init(&z);
     mbedtls_ecp_point_init(&q);
     mbedtls_ecp_point_init(&peer_q);
-    rc = rng_init(&r);
+    rc = bc_rng_init(&r);
     if (rc == 0)
         rc = mbedtls_ecp_group_load(&grp,
                                     x25519 ? MBEDTLS_ECP_DP_CURVE25519 : MBEDTLS_ECP_DP_SECP256R1);
@@ -172,7 +168,7 @@ double bc_ecdhe_us(int x25519, double seconds)
     mbedtls_mpi_free(&peer_d);
     mbedtls_mpi_free(&z);
     mbedtls_ecp_group_free(&grp);
-    rng_free(&r);
+    bc_rng_free(&r);
     return us;
 }
 
@@ -188,7 +184,7 @@ double bc_ecdsa_sign_us(double seconds)
     int rc;
 
     mbedtls_ecdsa_init(&key);
-    rc = rng_init(&r);
+    rc = bc_rng_init(&r);
     if (rc == 0)
         rc = mbedtls_ecdsa_genkey(&key, MBEDTLS_ECP_DP_SECP256R1, mbedtls_ctr_drbg_random, &r.drbg);
     t0 = lm_now_us();
@@ -205,7 +201,7 @@ double bc_ecdsa_sign_us(double seconds)
     }
     double us = rc == 0 && n ? (double)(lm_now_us() - t0) / (double)n : NAN;
     mbedtls_ecdsa_free(&key);
-    rng_free(&r);
+    bc_rng_free(&r);
     return us;
 }
 
@@ -224,7 +220,7 @@ double bc_ssl_context_bytes(int n)
     int i, ok = 0;
 
     mbedtls_ssl_config_init(&conf);
-    if (!ctx || rng_init(&r) != 0) {
+    if (!ctx || bc_rng_init(&r) != 0) {
         free(ctx);
         mbedtls_ssl_config_free(&conf);
         return NAN;
@@ -247,6 +243,6 @@ double bc_ssl_context_bytes(int n)
         mbedtls_ssl_free(&ctx[i]);
     free(ctx);
     mbedtls_ssl_config_free(&conf);
-    rng_free(&r);
+    bc_rng_free(&r);
     return per;
 }

@@ -21,6 +21,7 @@
  * blocking, with a time limit on every wait so a broken peer cannot hang the
  * benchmark. Nothing here comes from mbedTLS's example programs. */
 #include "bench.h"
+#include "bench_rng.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,30 +56,6 @@
 #define BC_TICKET_S      3600 /* lanmsg's ticket lifetime */
 
 /* ==== shared pieces ==== */
-
-typedef struct bc_rng {
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
-} bc_rng;
-
-static int bc_rng_init(bc_rng *r)
-{
-    static const unsigned char pers[] = "lanmsg-bench pair";
-    mbedtls_entropy_init(&r->entropy);
-    mbedtls_ctr_drbg_init(&r->drbg);
-#if MBEDTLS_VERSION_MAJOR >= 3
-    if (psa_crypto_init() != PSA_SUCCESS)
-        return -1;
-#endif
-    return mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, pers,
-                                 sizeof pers - 1);
-}
-
-static void bc_rng_free(bc_rng *r)
-{
-    mbedtls_ctr_drbg_free(&r->drbg);
-    mbedtls_entropy_free(&r->entropy);
-}
 
 static void bc_err(char *err, size_t errlen, const char *what, int ret)
 {
